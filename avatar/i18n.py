@@ -1,0 +1,175 @@
+"""User-facing messages in Simplified Chinese and English.
+
+The language follows the locale (`LC_ALL`, `LC_MESSAGES`, then `LANG`): a locale
+starting with "zh" selects Chinese, anything else English. The environment
+variable `AVATAR_UI_LANG=zh|en` or `set_language()` (the CLI's `--ui-lang`)
+overrides it. Only text a user reads goes through here; logs stay English.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+SUPPORTED = ("zh", "en")
+
+_override: str | None = None
+
+
+def set_language(language: str | None) -> None:
+    """Force the UI language ("zh" or "en"), or return to the locale with None."""
+    global _override
+    if language is not None and language not in SUPPORTED:
+        raise ValueError(f"unsupported UI language {language!r}; expected one of {SUPPORTED}")
+    _override = language
+
+
+def ui_language() -> str:
+    """Return the active UI language code: "zh" or "en"."""
+    if _override:
+        return _override
+    forced = os.environ.get("AVATAR_UI_LANG", "").strip().lower()
+    if forced in SUPPORTED:
+        return forced
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def translate(key: str, language: str | None = None, **params: Any) -> str:
+    """Format the message `key` in `language` (default: the UI language).
+
+    An unknown key falls back to the key and its parameters, so a missing
+    translation never hides the error behind it.
+    """
+    entry = MESSAGES.get(key)
+    if entry is None:
+        details = ", ".join(f"{name}={value!r}" for name, value in params.items())
+        return f"{key} ({details})" if details else key
+    template = entry[language or ui_language()]
+    return template.format(**params)
+
+
+# Each entry: key -> {"zh": template, "en": template}. Templates use str.format fields.
+MESSAGES: dict[str, dict[str, str]] = {
+    # ---- input files and arguments
+    "file_not_found": {
+        "zh": "找不到文件：{path}。请检查路径是否正确。",
+        "en": "File not found: {path}. Check the path.",
+    },
+    "file_unreadable": {
+        "zh": "无法读取文件 {path}：{reason}",
+        "en": "Cannot read {path}: {reason}",
+    },
+    "script_not_utf8": {
+        "zh": "脚本 {path} 不是 UTF-8 编码。请用 UTF-8 另存后重试。",
+        "en": "Script {path} is not UTF-8 text. Save it as UTF-8 and try again.",
+    },
+    "script_empty": {
+        "zh": "脚本没有可朗读的文字（只有空白、表情符号或标点）。请输入至少一句中文或英文。",
+        "en": "The script has nothing to speak (only whitespace, emoji or punctuation). Enter at least one Chinese or English sentence.",
+    },
+    "invalid_language": {
+        "zh": "不支持的语言 {value!r}。可选：auto、zh、en。",
+        "en": "Unsupported language {value!r}. Choose auto, zh or en.",
+    },
+    "invalid_emotion": {
+        "zh": "未知的情绪 {value!r}。可选：{choices}，可加强度，如 happy:0.8。",
+        "en": "Unknown emotion {value!r}. Choose one of {choices}, optionally with an intensity such as happy:0.8.",
+    },
+    "invalid_intensity": {
+        "zh": "情绪强度 {value!r} 无效，应为 0 到 1 之间的数，如 sad:0.6。",
+        "en": "Invalid emotion intensity {value!r}: use a number from 0 to 1, such as sad:0.6.",
+    },
+    "invalid_fps": {
+        "zh": "帧率 {value} 无效，应在 {low} 到 {high} 之间。",
+        "en": "Invalid frame rate {value}: use a value from {low} to {high}.",
+    },
+    "invalid_size": {
+        "zh": "尺寸 {value} 无效，应在 {low} 到 {high} 像素之间。",
+        "en": "Invalid size {value}: use a value from {low} to {high} pixels.",
+    },
+    "invalid_output": {
+        "zh": "输出文件 {path} 的扩展名应为 {suffix}。",
+        "en": "Output file {path} must end in {suffix}.",
+    },
+    "output_dir_failed": {
+        "zh": "无法创建输出目录 {path}：{reason}",
+        "en": "Cannot create the output folder {path}: {reason}",
+    },
+    "invalid_color": {
+        "zh": "颜色 {value!r} 无效，请使用 #RRGGBB 格式，如 #1f2a44。",
+        "en": "Invalid colour {value!r}: use #RRGGBB, such as #1f2a44.",
+    },
+    # ---- portrait
+    "portrait_unreadable": {
+        "zh": "无法打开肖像图片 {path}：{reason}。请使用 PNG 或 JPEG 图片。",
+        "en": "Cannot open the portrait {path}: {reason}. Use a PNG or JPEG image.",
+    },
+    "portrait_too_small": {
+        "zh": "肖像图片 {path} 太小（{width}×{height}），请使用短边至少 {minimum} 像素的图片。",
+        "en": "The portrait {path} is too small ({width}×{height}). Use an image whose shorter side is at least {minimum} pixels.",
+    },
+    "no_face": {
+        "zh": "在肖像图片 {path} 中没有检测到人脸。请换一张正面、光线充足、脸部清晰的真人或写实风格照片；动漫画风的脸常常无法识别。",
+        "en": "No face was detected in the portrait {path}. Try a frontal, well-lit photo with the face clearly visible; anime-style faces are often not recognised.",
+    },
+    "face_too_small": {
+        "zh": "肖像图片 {path} 中的人脸太小（约 {face} 像素高）。请裁剪图片，让脸部至少占画面高度的 {percent}%。",
+        "en": "The face in {path} is too small (about {face} pixels tall). Crop the image so the face fills at least {percent}% of its height.",
+    },
+    # ---- voice
+    "voice_failed": {
+        "zh": "第 {index} 句语音合成失败（{text}）：{reason}",
+        "en": "Speech synthesis failed for sentence {index} ({text}): {reason}",
+    },
+    "voice_unavailable": {
+        "zh": "语音引擎 {voice} 无法加载：{reason}。请重新运行 scripts/setup.sh 安装依赖。",
+        "en": "The voice {voice} could not be loaded: {reason}. Run scripts/setup.sh again to reinstall it.",
+    },
+    "cache_unwritable": {
+        "zh": "缓存目录 {path} 不可写：{reason}。请设置环境变量 AVATAR_CACHE_DIR 指向可写目录。",
+        "en": "The cache folder {path} is not writable: {reason}. Set AVATAR_CACHE_DIR to a writable folder.",
+    },
+    # ---- video
+    "encoder_failed": {
+        "zh": "视频编码失败（ffmpeg 退出码 {code}）：{reason}",
+        "en": "Video encoding failed (ffmpeg exit code {code}): {reason}",
+    },
+    "font_missing": {
+        "zh": "找不到中文字体文件 {path}。请重新运行 scripts/setup.sh。",
+        "en": "The CJK font {path} is missing. Run scripts/setup.sh again.",
+    },
+    # ---- CLI progress and results (not errors)
+    "warn_unknown_tag": {
+        "zh": "第 {index} 句中的 [{tag}] 不是情绪标签，已按原文保留。可用标签：{choices}。",
+        "en": "[{tag}] in sentence {index} is not an emotion label, so it stays in the text. Labels: {choices}.",
+    },
+    "progress_plan": {"zh": "分析情绪", "en": "Planning emotion"},
+    "progress_voice": {"zh": "合成语音", "en": "Synthesising speech"},
+    "progress_render": {"zh": "渲染视频", "en": "Rendering video"},
+    "done_render": {
+        "zh": "已生成 {path}（{seconds:.1f} 秒，{segments} 句，用时 {wall:.1f} 秒）",
+        "en": "Wrote {path} ({seconds:.1f} s, {segments} sentences, in {wall:.1f} s)",
+    },
+    "done_files": {
+        "zh": "字幕：{srt}\n时间轴：{timeline}",
+        "en": "Subtitles: {srt}\nTimeline: {timeline}",
+    },
+    "done_say": {
+        "zh": "已生成 {path}（{seconds:.1f} 秒，{sample_rate} Hz）",
+        "en": "Wrote {path} ({seconds:.1f} s, {sample_rate} Hz)",
+    },
+    "error_prefix": {"zh": "错误：", "en": "Error: "},
+    "warning_prefix": {"zh": "警告：", "en": "Warning: "},
+    "interrupted": {
+        "zh": "已中断，未完成的输出文件已删除。",
+        "en": "Interrupted; the unfinished output was removed.",
+    },
+    "unexpected_error": {
+        "zh": "发生内部错误：{reason}。详细信息见 {log}，请附上它报告问题。",
+        "en": "Internal error: {reason}. Details are in {log}; please attach it to a bug report.",
+    },
+}

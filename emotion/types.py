@@ -1,0 +1,69 @@
+"""Typed objects produced by the emotion stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Language = Literal["zh", "en"]
+Source = Literal["lexicon", "override", "classifier"]
+
+# One label space for every stage. Order is fixed: it indexes embeddings later.
+EMOTIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "surprised", "fearful", "disgusted")
+
+# (valence, arousal) per label, each in -1..1, after Russell's circumplex model
+# of affect; the values place each basic emotion in its usual quadrant.
+VALENCE_AROUSAL: dict[str, tuple[float, float]] = {
+    "neutral": (0.0, 0.0),
+    "happy": (0.8, 0.5),
+    "sad": (-0.7, -0.4),
+    "angry": (-0.6, 0.8),
+    "surprised": (0.2, 0.8),
+    "fearful": (-0.6, 0.6),
+    "disgusted": (-0.7, 0.3),
+}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One sentence of the script with its emotion.
+
+    Attributes:
+        index: position in the plan, from 0.
+        text: the sentence as it is shown in subtitles (inline tags removed).
+        language: "zh" or "en".
+        emotion: a label from `EMOTIONS`.
+        intensity: 0 (barely) .. 1 (strongest).
+        valence: -1 (negative) .. 1 (positive), scaled by intensity.
+        arousal: -1 (calm) .. 1 (excited), scaled by intensity.
+        source: where the label came from: "lexicon", "override" (inline tag) or "classifier".
+        paragraph: index of the blank-line paragraph the sentence belongs to.
+        pause_after_ms: silence after the sentence, in milliseconds.
+    """
+
+    index: int
+    text: str
+    language: Language
+    emotion: str
+    intensity: float
+    valence: float
+    arousal: float
+    source: Source
+    paragraph: int = 0
+    pause_after_ms: int = 0
+
+
+@dataclass(frozen=True)
+class EmotionPlan:
+    """The script as sentences with emotions, in reading order.
+
+    Attributes:
+        segments: the sentences; never empty.
+        language: the script's main language, which selects the voice.
+        warnings: notes for the user about the script (for example an unknown
+            bracketed tag), already formatted in English for logs.
+    """
+
+    segments: tuple[Segment, ...]
+    language: Language
+    warnings: tuple[str, ...] = field(default=())
