@@ -147,6 +147,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "第 {index} 句中的 [{tag}] 不是情绪标签，已按原文保留。可用标签：{choices}。",
         "en": "[{tag}] in sentence {index} is not an emotion label, so it stays in the text. Labels: {choices}.",
     },
+    "warn_bad_tag_intensity": {
+        "zh": "第 {index} 句标签中的强度 {value!r} 无效（应为 0 到 1），已使用默认强度 {default}。",
+        "en": "The intensity {value!r} in the tag of sentence {index} is invalid (use 0 to 1), so the default {default} is used.",
+    },
     "progress_plan": {"zh": "分析情绪", "en": "Planning emotion"},
     "progress_voice": {"zh": "合成语音", "en": "Synthesising speech"},
     "progress_render": {"zh": "渲染视频", "en": "Rendering video"},

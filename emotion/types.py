@@ -54,16 +54,34 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """A warning for the user, kept as a message key so it can be shown in either language.
+
+    Attributes:
+        key: message key in `avatar.i18n.MESSAGES`.
+        params: values for the message template.
+    """
+
+    key: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    def message(self, language: str | None = None) -> str:
+        """Format the notice in `language` ("zh" or "en"; None: the UI language)."""
+        from avatar.i18n import translate
+
+        return translate(self.key, language, **self.params)
+
+
+@dataclass(frozen=True)
 class EmotionPlan:
     """The script as sentences with emotions, in reading order.
 
     Attributes:
         segments: the sentences; never empty.
         language: the script's main language, which selects the voice.
-        warnings: notes for the user about the script (for example an unknown
-            bracketed tag), already formatted in English for logs.
+        warnings: notes for the user about the script, such as an unknown bracketed tag.
     """
 
     segments: tuple[Segment, ...]
     language: Language
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[Notice, ...] = field(default=())

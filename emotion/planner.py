@@ -1,0 +1,152 @@
+"""Turn a script into an `EmotionPlan`: sentences, languages, labels and pauses."""
+
+from __future__ import annotations
+
+import logging
+
+from avatar.errors import AvatarError
+from emotion.lexicon import label_sentence
+from emotion.segment import RawSentence, detect_language, read_sentences, speech_units
+from emotion.types import EMOTIONS, VALENCE_AROUSAL, EmotionPlan, Language, Notice, Segment
+
+logger = logging.getLogger(__name__)
+
+# Intensity given to an inline tag or override that names no intensity.
+DEFAULT_OVERRIDE_INTENSITY = 0.7
+# Silence after a sentence, in ms, by how it ends. Longer after a paragraph, because
+# listeners hear a paragraph break as a topic change.
+PAUSE_MS = {"sentence": 350, "question": 400, "clause": 250, "paragraph": 700, "last": 400}
+
+
+def parse_emotion(value: str) -> tuple[str, float]:
+    """Parse `LABEL[:INTENSITY]` (for example "happy" or "sad:0.8") into a label and intensity."""
+    from emotion.segment import LABEL_ALIASES
+
+    label_text, _, intensity_text = value.partition(":")
+    label = LABEL_ALIASES.get(label_text.strip().lower())
+    if label is None:
+        raise AvatarError("invalid_emotion", value=value, choices=", ".join(EMOTIONS))
+    if not intensity_text.strip():
+        return label, DEFAULT_OVERRIDE_INTENSITY
+    try:
+        intensity = float(intensity_text)
+    except ValueError:
+        raise AvatarError("invalid_intensity", value=intensity_text) from None
+    if not 0.0 <= intensity <= 1.0:
+        raise AvatarError("invalid_intensity", value=intensity_text)
+    return label, intensity
+
+
+def plan_script(
+    script: str,
+    language: str = "auto",
+    emotion: tuple[str, float] | None = None,
+) -> EmotionPlan:
+    """Split `script` into sentences and give each an emotion.
+
+    Args:
+        script: plain text; blank lines separate paragraphs. Inline tags such as `[happy]` or
+            `[sad:0.8]` at the start of a sentence set that sentence's emotion.
+        language: "auto" (detect), "zh" or "en": the main language, which selects the voice.
+        emotion: (label, intensity) applied to every sentence without an inline tag, as
+            `avatar say --emotion` does; None labels each sentence with the lexicon.
+
+    Raises:
+        AvatarError: an unsupported `language`, or nothing speakable in the script.
+    """
+    # 1. Check the arguments.
+    if language not in ("auto", "zh", "en"):
+        raise AvatarError("invalid_language", value=language)
+
+    # 2. Split into sentences and read inline tags.
+    sentences = read_sentences(script)
+    if not sentences:
+        raise AvatarError("script_empty")
+
+    # 3. Label each sentence.
+    segments: list[Segment] = []
+    notices: list[Notice] = []
+    for index, sentence in enumerate(sentences):
+        segment_language = detect_language(sentence.text)
+        notices.extend(_tag_notices(index, sentence))
+        if sentence.tag is not None:
+            label = sentence.tag.emotion
+            intensity = sentence.tag.intensity if sentence.tag.intensity is not None else DEFAULT_OVERRIDE_INTENSITY
+            source, polarity = "override", 0.0
+        elif emotion is not None:
+            label, intensity = emotion
+            source, polarity = "override", 0.0
+        else:
+            result = label_sentence(sentence.text, segment_language)
+            label, intensity, source, polarity = result.emotion, result.intensity, "lexicon", result.polarity
+        segments.append(_make_segment(index, sentence, segment_language, label, intensity, source, polarity,
+                                      is_last=index == len(sentences) - 1))
+
+    # 4. Choose the main language by how much of the script each language speaks.
+    main_language = language if language != "auto" else _main_language(segments)
+    logger.info(
+        "planned %d sentences, main language %s, emotions %s",
+        len(segments), main_language, ", ".join(f"{s.emotion}:{s.intensity:.2f}" for s in segments),
+    )
+    return EmotionPlan(segments=tuple(segments), language=main_language, warnings=tuple(notices))
+
+
+def _tag_notices(index: int, sentence: RawSentence) -> list[Notice]:
+    notices = []
+    if sentence.unknown_tag is not None:
+        notices.append(Notice("warn_unknown_tag", {"index": index + 1, "tag": sentence.unknown_tag,
+                                                   "choices": ", ".join(EMOTIONS)}))
+    if sentence.bad_intensity is not None:
+        notices.append(Notice("warn_bad_tag_intensity", {"index": index + 1, "value": sentence.bad_intensity,
+                                                         "default": DEFAULT_OVERRIDE_INTENSITY}))
+    for notice in notices:
+        logger.warning("%s", notice.message("en"))
+    return notices
+
+
+def _make_segment(
+    index: int,
+    sentence: RawSentence,
+    language: Language,
+    label: str,
+    intensity: float,
+    source: str,
+    polarity: float,
+    is_last: bool,
+) -> Segment:
+    valence, arousal = VALENCE_AROUSAL[label]
+    if label == "neutral":
+        # Lexicon polarity without a clear emotion still tilts valence a little.
+        valence = 0.2 * polarity
+    return Segment(
+        index=index,
+        text=sentence.text,
+        language=language,
+        emotion=label,
+        intensity=float(intensity),
+        valence=round(valence * (intensity if label != "neutral" else 1.0), 3),
+        arousal=round(arousal * intensity, 3),
+        source=source,  # type: ignore[arg-type]
+        paragraph=sentence.paragraph,
+        pause_after_ms=_pause_after(sentence, is_last),
+    )
+
+
+def _pause_after(sentence: RawSentence, is_last: bool) -> int:
+    if is_last:
+        return PAUSE_MS["last"]
+    if sentence.last_in_paragraph:
+        return PAUSE_MS["paragraph"]
+    end = sentence.text.rstrip("\"'”’)]」』")[-1:]
+    if end in "?？!！":
+        return PAUSE_MS["question"]
+    if end in ";；":
+        return PAUSE_MS["clause"]
+    return PAUSE_MS["sentence"]
+
+
+def _main_language(segments: list[Segment]) -> Language:
+    weight = {"zh": 0, "en": 0}
+    for segment in segments:
+        weight[segment.language] += speech_units(segment.text)
+    return "zh" if weight["zh"] >= weight["en"] else "en"

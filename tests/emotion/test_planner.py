@@ -1,0 +1,87 @@
+from pathlib import Path
+
+import pytest
+
+from avatar.errors import AvatarError
+from emotion import EMOTIONS, parse_emotion, plan_script
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+
+
+def test_inline_tag_overrides_lexicon():
+    plan = plan_script("[sad:0.9] I am so happy today!")
+    segment = plan.segments[0]
+    assert segment.emotion == "sad"
+    assert segment.intensity == 0.9
+    assert segment.source == "override"
+    assert segment.text == "I am so happy today!"
+    assert segment.valence < 0
+
+
+def test_unknown_tag_stays_with_warning():
+    plan = plan_script("[Reuters] Markets fell sharply.")
+    assert plan.segments[0].text.startswith("[Reuters]")
+    assert [notice.key for notice in plan.warnings] == ["warn_unknown_tag"]
+    assert "Reuters" in plan.warnings[0].message("en")
+    assert "Reuters" in plan.warnings[0].message("zh")
+
+
+def test_main_language_by_speech_units():
+    plan = plan_script("今天我们讨论人工智能的发展。It matters.")
+    assert plan.language == "zh"
+    assert [s.language for s in plan.segments] == ["zh", "en"]
+    assert plan_script("今天我们讨论。", language="en").language == "en"
+
+
+def test_pauses_follow_structure():
+    plan = plan_script("一。二？\n\n三。")
+    pauses = [s.pause_after_ms for s in plan.segments]
+    assert pauses[1] > pauses[0]  # paragraph break after the second sentence
+    assert all(p > 0 for p in pauses)
+
+
+def test_global_emotion_applies_without_tags():
+    plan = plan_script("One. [angry] Two.", emotion=("happy", 0.4))
+    assert [(s.emotion, s.intensity) for s in plan.segments] == [("happy", 0.4), ("angry", 0.7)]
+
+
+@pytest.mark.parametrize("script", ["", "   \n\n ", "😀🎉", "……！！"])
+def test_empty_script_rejected(script):
+    with pytest.raises(AvatarError) as error:
+        plan_script(script)
+    assert error.value.key == "script_empty"
+
+
+def test_invalid_language_rejected():
+    with pytest.raises(AvatarError) as error:
+        plan_script("Hello.", language="fr")
+    assert "fr" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("happy", ("happy", 0.7)), ("sad:0.25", ("sad", 0.25)), ("悲伤:1", ("sad", 1.0))],
+)
+def test_parse_emotion(value, expected):
+    assert parse_emotion(value) == expected
+
+
+@pytest.mark.parametrize(("value", "key"), [("joyful", "invalid_emotion"), ("sad:1.5", "invalid_intensity"),
+                                            ("sad:x", "invalid_intensity")])
+def test_parse_emotion_rejects(value, key):
+    with pytest.raises(AvatarError) as error:
+        parse_emotion(value)
+    assert error.value.key == key
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data is not present")
+def test_real_scripts_plan():
+    for path in sorted((DATA / "scripts_en").glob("*.txt")):
+        plan = plan_script(path.read_text(encoding="utf-8"))
+        assert plan.language == "en", path.name
+        assert all(s.emotion in EMOTIONS and 0.0 <= s.intensity <= 1.0 for s in plan.segments)
+    rows = (DATA / "news_text" / "zh_news_scripts.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    for row in rows:
+        plan = plan_script(row.split("\t")[-1])
+        assert plan.language == "zh"
+        assert len(plan.segments) >= 2
