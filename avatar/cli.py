@@ -1,0 +1,234 @@
+"""The `avatar` command line: render, say, demo.
+
+Errors a user can fix are shown as one readable line in the UI language (Chinese or
+English, from the locale or `--ui-lang`) and exit with status 2. An unexpected failure
+writes its traceback to a log file, prints where it is, and exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from avatar import i18n
+from avatar.errors import AvatarError
+from avatar.i18n import translate as tr
+
+logger = logging.getLogger("avatar")
+
+EXIT_USAGE = 2
+EXIT_INTERNAL = 1
+EXIT_INTERRUPTED = 130
+
+
+def _help(en: str, zh: str) -> str:
+    return zh if i18n.ui_language() == "zh" else en
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser; help text follows the UI language."""
+    parser = argparse.ArgumentParser(
+        prog="avatar",
+        description=_help("Turn a script into a video of a presenter who speaks it with emotion.",
+                          "把文稿变成带情感朗读的虚拟主播视频。"),
+    )
+    parser.add_argument("--ui-lang", choices=["zh", "en"],
+                        help=_help("language of messages (default: from the locale)", "界面语言（默认跟随系统区域设置）"))
+    parser.add_argument("-v", "--verbose", action="store_true", help=_help("log each stage", "输出详细日志"))
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    render = commands.add_parser("render", help=_help("render a script to MP4", "把文稿渲染成 MP4 视频"))
+    render.add_argument("script", help=_help("UTF-8 text file; - reads standard input", "UTF-8 文本文件；- 表示从标准输入读取"))
+    render.add_argument("-o", "--output", required=True, type=Path,
+                        help=_help("output MP4; OUT.srt and OUT.timeline.json are written beside it",
+                                   "输出 MP4 文件；同目录下还会生成 OUT.srt 和 OUT.timeline.json"))
+    _add_render_options(render)
+
+    say = commands.add_parser("say", help=_help("speak text to a WAV file", "把文字合成为 WAV 语音"))
+    say.add_argument("text", help=_help("text to speak; - reads standard input", "要朗读的文字；- 表示从标准输入读取"))
+    say.add_argument("-o", "--output", required=True, type=Path, help=_help("output WAV file", "输出 WAV 文件"))
+    say.add_argument("--lang", default="auto", choices=["auto", "zh", "en"],
+                     help=_help("main language, which selects the voice (default: auto)", "主要语言，决定使用的声音（默认 auto）"))
+    say.add_argument("--emotion", metavar="LABEL[:INTENSITY]",
+                     help=_help("emotion for every sentence, e.g. happy or sad:0.8 (default: from the text)",
+                                "所有句子的情绪，如 happy 或 sad:0.8（默认根据文字判断）"))
+    say.add_argument("--seed", type=int, default=0, help=_help("seed for voice variation", "语音随机种子"))
+
+    demo = commands.add_parser("demo", help=_help("render the two demo videos into out/", "在 out/ 中渲染两段演示视频"))
+    demo.add_argument("-d", "--directory", type=Path, default=Path("out"),
+                      help=_help("output folder (default: out)", "输出目录（默认 out）"))
+    demo.add_argument("--size", type=int, default=512, help=_help("longer side in pixels", "视频长边像素数"))
+    return parser
+
+
+def _add_render_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--portrait", type=Path,
+                         help=_help("portrait image (default: the embedded portrait)", "肖像图片（默认使用内置肖像）"))
+    command.add_argument("--lang", default="auto", choices=["auto", "zh", "en"],
+                         help=_help("main language, which selects the voice (default: auto)", "主要语言，决定使用的声音（默认 auto）"))
+    command.add_argument("--fps", type=int, default=25, help=_help("frames per second (default: 25)", "帧率（默认 25）"))
+    command.add_argument("--size", type=int, default=512,
+                         help=_help("longer side of the video in pixels (default: 512)", "视频长边像素数（默认 512）"))
+    command.add_argument("--background", metavar="COLOR|IMAGE",
+                         help=_help("replace the portrait's background with #RRGGBB or an image",
+                                    "用 #RRGGBB 颜色或图片替换肖像背景"))
+    command.add_argument("--emotion", metavar="LABEL[:INTENSITY]",
+                         help=_help("emotion for every sentence without a tag (default: from the text)",
+                                    "没有标签的句子统一使用的情绪（默认根据文字判断）"))
+    command.add_argument("--seed", type=int, default=0,
+                         help=_help("seed for voice variation, blinks and head motion", "语音、眨眼和头部动作的随机种子"))
+
+
+def _read_script(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    path = Path(source)
+    if not path.is_file():
+        raise AvatarError("file_not_found", path=source)
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise AvatarError("script_not_utf8", path=source) from None
+    except OSError as error:
+        raise AvatarError("file_unreadable", path=source, reason=error.strerror or str(error)) from None
+
+
+class _ProgressPrinter:
+    """Progress bars on standard error, one per stage, switched off when stderr is not a terminal."""
+
+    LABELS = {"plan": "progress_plan", "voice": "progress_voice", "render": "progress_render"}
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self._tqdm = tqdm
+        self._bars: dict[str, object] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        bar = self._bars.get(stage)
+        if bar is None:
+            bar = self._tqdm(total=total, desc=tr(self.LABELS.get(stage, stage)), unit="", leave=False,
+                             disable=not sys.stderr.isatty(), file=sys.stderr)
+            self._bars[stage] = bar
+        bar.update(done - bar.n)  # type: ignore[attr-defined]
+        if done >= total:
+            bar.close()  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        for bar in self._bars.values():
+            bar.close()  # type: ignore[attr-defined]
+
+
+def _render(script_source: str, output: Path, options: argparse.Namespace) -> None:
+    from avatar.pipeline import RenderSettings, render_script
+    from emotion.planner import parse_emotion
+
+    settings = RenderSettings(
+        portrait=options.portrait, language=options.lang, fps=options.fps, size=options.size,
+        background=options.background, seed=options.seed,
+        emotion=parse_emotion(options.emotion) if options.emotion else None,
+    )
+    script = _read_script(script_source)
+    progress = _ProgressPrinter()
+    started = time.perf_counter()
+    try:
+        result = render_script(script, output, settings, progress)
+    finally:
+        progress.close()
+    for notice in result.plan.warnings:
+        print(tr("warning_prefix") + notice.message(), file=sys.stderr)
+    print(tr("done_render", path=str(output), seconds=result.duration, segments=len(result.plan.segments),
+             wall=time.perf_counter() - started))
+    print(tr("done_files", srt=str(result.subtitles), timeline=str(result.timeline)))
+
+
+def _say(options: argparse.Namespace) -> None:
+    from avatar.pipeline import speak_text
+    from emotion.planner import parse_emotion
+
+    text = sys.stdin.read() if options.text == "-" else options.text
+    emotion = parse_emotion(options.emotion) if options.emotion else None
+    utterance = speak_text(text, options.output, options.lang, emotion, seed=options.seed)
+    print(tr("done_say", path=str(options.output), seconds=utterance.duration, sample_rate=utterance.sample_rate))
+
+
+def _demo(options: argparse.Namespace) -> None:
+    from importlib import resources
+
+    assets = resources.files("avatar") / "assets"
+    for language in ("zh", "en"):
+        script = (assets / f"demo_{language}.txt").read_text(encoding="utf-8")
+        output = options.directory / f"demo_{language}.mp4"
+        namespace = argparse.Namespace(portrait=None, lang=language, fps=25, size=options.size, background=None,
+                                       seed=0, emotion=None)
+        _render_text(script, output, namespace)
+
+
+def _render_text(script: str, output: Path, options: argparse.Namespace) -> None:
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as handle:
+        handle.write(script)
+    try:
+        _render(handle.name, output, options)
+    finally:
+        Path(handle.name).unlink(missing_ok=True)
+
+
+def _write_crash_log() -> Path:
+    import tempfile
+
+    from voice.cache import cache_dir
+
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = Path(tempfile.gettempdir())
+    path = folder / "avatar-crash.log"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(sys.argv)}\n")
+        handle.write(traceback.format_exc())
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit status."""
+    arguments = sys.argv[1:] if argv is None else argv
+    # Read --ui-lang before building the parser, so help text is in that language too.
+    if "--ui-lang" in arguments:
+        position = arguments.index("--ui-lang")
+        if position + 1 < len(arguments) and arguments[position + 1] in i18n.SUPPORTED:
+            i18n.set_language(arguments[position + 1])
+    options = build_parser().parse_args(arguments)
+    if options.ui_lang:
+        i18n.set_language(options.ui_lang)
+    logging.basicConfig(level=logging.INFO if options.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if options.command == "render":
+            _render(options.script, options.output, options)
+        elif options.command == "say":
+            _say(options)
+        elif options.command == "demo":
+            _demo(options)
+        return 0
+    except AvatarError as error:
+        print(tr("error_prefix") + error.message(), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(tr("interrupted"), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the last line of defence: log it, then tell the user where
+        log = _write_crash_log()
+        print(tr("error_prefix") + tr("unexpected_error", reason=f"{type(error).__name__}: {error}", log=str(log)),
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

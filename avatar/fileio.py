@@ -1,0 +1,43 @@
+"""Atomic file writes: a reader never sees a half-written output under its final name."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from avatar.errors import AvatarError
+
+
+def ensure_parent(path: Path) -> None:
+    """Create the folder that will contain `path`, or raise a readable error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise AvatarError("output_dir_failed", path=str(path.parent), reason=error.strerror or str(error)) from None
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; move it into place only if the block succeeds.
+
+    The temporary file lives in the same folder so that `os.replace` is a rename on one
+    file system, which POSIX guarantees to be atomic.
+    """
+    ensure_parent(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write UTF-8 text to `path` atomically."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")

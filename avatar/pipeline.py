@@ -1,0 +1,191 @@
+"""The end-to-end render: script -> plan -> voice -> performance -> frames -> MP4 + SRT + timeline.
+
+The CLI, the studio and the benchmarks all call `render_script`, so every entry point renders
+the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from avatar.errors import AvatarError
+from avatar.timing import num_frames_for
+from emotion.types import EmotionPlan
+from voice.types import Utterance
+
+logger = logging.getLogger(__name__)
+
+# progress(stage, done, total): stage is "plan", "voice" or "render"; done counts up to total.
+ProgressCallback = Callable[[str, int, int], None]
+
+FPS_RANGE = (1, 60)
+SIZE_RANGE = (128, 2160)
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """Per-render options; the CLI flags map onto these one to one.
+
+    Attributes:
+        portrait: image of the presenter; None uses the embedded default portrait.
+        language: "auto", "zh" or "en": the script's main language, which selects the voice.
+        fps: video frames per second.
+        size: the output's longer side in pixels; the portrait's aspect ratio is kept.
+        background: None keeps the portrait's own background; "#RRGGBB" or an image path replaces it.
+        voice: a voice id ("zh-baker", "en-joe"); None picks by language.
+        emotion: (label, intensity) for every sentence without an inline tag; None uses the planner.
+        seed: seeds voice variation, blinks and head motion, so a render is reproducible.
+    """
+
+    portrait: Path | None = None
+    language: str = "auto"
+    fps: int = 25
+    size: int = 512
+    background: str | None = None
+    voice: str | None = None
+    emotion: tuple[str, float] | None = None
+    seed: int = 0
+
+    def check(self) -> None:
+        """Raise AvatarError for a value outside its range."""
+        if self.language not in ("auto", "zh", "en"):
+            raise AvatarError("invalid_language", value=self.language)
+        if not FPS_RANGE[0] <= self.fps <= FPS_RANGE[1]:
+            raise AvatarError("invalid_fps", value=self.fps, low=FPS_RANGE[0], high=FPS_RANGE[1])
+        if not SIZE_RANGE[0] <= self.size <= SIZE_RANGE[1]:
+            raise AvatarError("invalid_size", value=self.size, low=SIZE_RANGE[0], high=SIZE_RANGE[1])
+
+
+@dataclass
+class RenderResult:
+    """What a render produced, with the time each stage took (seconds)."""
+
+    video: Path
+    subtitles: Path
+    timeline: Path
+    plan: EmotionPlan
+    duration: float
+    num_frames: int
+    width: int
+    height: int
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def sidecar_paths(video: Path) -> tuple[Path, Path]:
+    """Return the SRT and timeline paths written beside `video` (OUT.srt, OUT.timeline.json)."""
+    return video.with_suffix(".srt"), video.with_suffix(".timeline.json")
+
+
+def render_script(
+    script: str,
+    output: Path,
+    settings: RenderSettings | None = None,
+    progress: ProgressCallback | None = None,
+) -> RenderResult:
+    """Render `script` to an MP4 at `output`, with OUT.srt and OUT.timeline.json beside it.
+
+    Outputs appear only when complete: each file is written under a temporary name and renamed.
+
+    Raises:
+        AvatarError: bad settings, an unusable portrait, an empty script, or a failed stage.
+    """
+    from avatar.compose import Background, Compositor
+    from avatar.encode import VideoEncoder
+    from avatar.face import load_portrait
+    from avatar.performance import perform
+    from avatar.render import Renderer
+    from avatar.subtitles import cues_from_utterance, write_srt
+    from avatar.timeline import build_timeline, write_timeline
+    from emotion.planner import plan_script
+    from voice.synthesize import synthesize
+
+    settings = settings or RenderSettings()
+    report = progress or (lambda stage, done, total: None)
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[stage] = seconds.get(stage, 0.0) + now - clock
+        clock = now
+
+    # 1. Check the settings and inputs that are cheap to check, before any slow stage runs.
+    settings.check()
+    if output.suffix.lower() != ".mp4":
+        raise AvatarError("invalid_output", path=str(output), suffix=".mp4")
+    background = Background.parse(settings.background)
+
+    # 2. Load the portrait: a portrait without a face fails here, not after synthesis.
+    portrait = load_portrait(settings.portrait)
+    renderer = Renderer(portrait, settings.size)
+    lap("portrait")
+
+    # 3. Plan the emotion of each sentence.
+    report("plan", 0, 1)
+    plan = plan_script(script, settings.language, settings.emotion)
+    report("plan", 1, 1)
+    lap("plan")
+
+    # 4. Speak the plan.
+    utterance = synthesize(plan, settings.voice, seed=settings.seed,
+                           progress=lambda done, total: report("voice", done, total))
+    lap("voice")
+
+    # 5. Turn phoneme timing and emotion into per-frame face controls.
+    performance = perform(utterance, plan, settings.fps, seed=settings.seed)
+    lap("performance")
+
+    # 6. Render, compose and encode frame by frame, so memory does not grow with length.
+    cues = cues_from_utterance(plan, utterance)
+    compositor = Compositor(renderer.width, renderer.height, settings.fps, utterance.sample_rate, cues,
+                            background, plan.language)
+    total = num_frames_for(len(utterance.waveform), utterance.sample_rate, settings.fps)
+    if performance.num_frames != total:
+        raise AssertionError(f"performance has {performance.num_frames} frames, audio needs {total}")
+    with VideoEncoder(output, renderer.width, renderer.height, settings.fps,
+                      utterance.waveform, utterance.sample_rate) as encoder:
+        for index, (image, alpha) in enumerate(renderer.frames(performance)):
+            encoder.write(compositor.compose(index, image, alpha))
+            if index % 10 == 0 or index == total - 1:
+                report("render", index + 1, total)
+    lap("render")
+
+    # 7. Write the subtitles and the timeline beside the video.
+    srt_path, timeline_path = sidecar_paths(output)
+    write_srt(cues, utterance.sample_rate, srt_path)
+    write_timeline(timeline_path, build_timeline(plan, utterance, settings.fps, extra={
+        "portrait": str(settings.portrait) if settings.portrait else "default",
+        "width": renderer.width,
+        "height": renderer.height,
+        "seed": settings.seed,
+    }))
+    lap("write")
+    logger.info("rendered %s: %.1f s of video, %d frames, stages %s", output, utterance.duration, total,
+                {stage: round(value, 2) for stage, value in seconds.items()})
+    return RenderResult(video=output, subtitles=srt_path, timeline=timeline_path, plan=plan,
+                        duration=utterance.duration, num_frames=total, width=renderer.width,
+                        height=renderer.height, stage_seconds=seconds)
+
+
+def speak_text(text: str, output: Path, language: str = "auto", emotion: tuple[str, float] | None = None,
+               voice: str | None = None, seed: int = 0) -> Utterance:
+    """Synthesise `text` to a 16-bit WAV at `output` (written atomically) and return the utterance."""
+    import soundfile
+
+    from avatar.fileio import atomic_path
+    from emotion.planner import plan_script
+    from voice.synthesize import synthesize
+
+    if output.suffix.lower() != ".wav":
+        raise AvatarError("invalid_output", path=str(output), suffix=".wav")
+    plan = plan_script(text, language, emotion)
+    utterance = synthesize(plan, voice, seed=seed)
+    with atomic_path(output) as temporary:
+        soundfile.write(temporary, utterance.waveform, utterance.sample_rate, subtype="PCM_16", format="WAV")
+    logger.info("wrote %s (%.1f s)", output, utterance.duration)
+    return utterance
