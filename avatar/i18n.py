@@ -103,6 +103,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "颜色 {value!r} 无效，请使用 #RRGGBB 格式，如 #1f2a44。",
         "en": "Invalid colour {value!r}: use #RRGGBB, such as #1f2a44.",
     },
+    "background_unreadable": {
+        "zh": "无法打开背景图片 {path}：{reason}。请使用 PNG 或 JPEG 图片，或用 #RRGGBB 指定纯色背景。",
+        "en": "Cannot open the background image {path}: {reason}. Use a PNG or JPEG image, or a #RRGGBB colour.",
+    },
     # ---- portrait
     "portrait_unreadable": {
         "zh": "无法打开肖像图片 {path}：{reason}。请使用 PNG 或 JPEG 图片。",
@@ -120,6 +124,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "肖像图片 {path} 中的人脸太小（约 {face} 像素高）。请裁剪图片，让脸部至少占画面高度的 {percent}%。",
         "en": "The face in {path} is too small (about {face} pixels tall). Crop the image so the face fills at least {percent}% of its height.",
     },
+    # ---- animation and rendering
+    "invalid_utterance": {
+        "zh": "语音结果无效，无法生成口型动画：{reason}。请重新合成语音；若问题仍在，请报告此错误。",
+        "en": "The synthesised speech cannot drive the animation: {reason}. Synthesise it again, and report a bug if this repeats.",
+    },
+    "phoneme_segment_invalid": {
+        "zh": "第 {index} 个音素 {symbol!r} 属于第 {segment} 句，但情绪计划只有 {count} 句。请用同一份计划重新合成语音。",
+        "en": "Phoneme {index} ({symbol!r}) belongs to sentence {segment}, but the emotion plan has only {count} sentences. Synthesise the speech again from the same plan.",
+    },
+    "performance_fps_mismatch": {
+        "zh": "动画帧率 {value} 与渲染器要求的 {expected} 不一致。请用相同的帧率生成动画。",
+        "en": "The animation has {value} fps but the renderer expects {expected} fps. Build the animation with the same frame rate.",
+    },
     # ---- voice
     "voice_failed": {
         "zh": "第 {index} 句语音合成失败（{text}）：{reason}",
@@ -128,6 +145,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "voice_unavailable": {
         "zh": "语音引擎 {voice} 无法加载：{reason}。请重新运行 scripts/setup.sh 安装依赖。",
         "en": "The voice {voice} could not be loaded: {reason}. Run scripts/setup.sh again to reinstall it.",
+    },
+    "invalid_voice": {
+        "zh": "未知的语音 {value!r}。可选：{choices}。",
+        "en": "Unknown voice {value!r}. Choose one of {choices}.",
     },
     "cache_unwritable": {
         "zh": "缓存目录 {path} 不可写：{reason}。请设置环境变量 AVATAR_CACHE_DIR 指向可写目录。",
@@ -142,6 +163,39 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "找不到中文字体文件 {path}。请重新运行 scripts/setup.sh。",
         "en": "The CJK font {path} is missing. Run scripts/setup.sh again.",
     },
+    "size_not_even": {
+        "zh": "视频尺寸 {width}×{height} 无效：H.264（yuv420p）要求宽和高都是偶数，请改用如 {even_width}×{even_height}。",
+        "en": "Invalid video size {width}×{height}: H.264 (yuv420p) needs an even width and height, such as {even_width}×{even_height}.",
+    },
+    "invalid_frame": {
+        "zh": "第 {index} 帧的数组形状为 {shape}、类型为 {dtype}，应为 {expected} 的 uint8 数组。",
+        "en": "Frame {index} has shape {shape} and dtype {dtype}; expected a uint8 array of shape {expected}.",
+    },
+    "invalid_waveform": {
+        "zh": "音频波形的形状为 {shape}、类型为 {dtype}，应为非空的一维 float32 数组（单声道，取值 -1 到 1）。",
+        "en": "The waveform has shape {shape} and dtype {dtype}; expected a non-empty 1-D float32 array (mono, -1 to 1).",
+    },
+    "invalid_sample_rate": {
+        "zh": "采样率 {value} 无效，应为正整数（单位 Hz），如 22050。",
+        "en": "Invalid sample rate {value}: use a positive whole number of Hz, such as 22050.",
+    },
+    "timeline_mismatch": {
+        "zh": "情绪计划有 {segments} 句，但语音只有 {spans} 段时间范围，无法对齐字幕。请重新合成语音。",
+        "en": "The plan has {segments} sentences but the speech has {spans} sentence spans, so subtitles cannot be timed. Synthesise the speech again from this plan.",
+    },
+    "output_write_failed": {
+        "zh": "无法写入文件 {path}：{reason}。请检查目录是否存在、是否可写以及磁盘空间。",
+        "en": "Cannot write {path}: {reason}. Check that the folder exists, is writable and has free space.",
+    },
+    "no_video_stream": {
+        "zh": "文件 {path} 中没有视频流。请提供含有画面的 MP4 文件。",
+        "en": "{path} has no video stream. Give an MP4 file that contains video.",
+    },
+    "no_audio_stream": {
+        "zh": "文件 {path} 中没有音频流，无法测量口型同步。请提供带声音的视频。",
+        "en": "{path} has no audio stream, so lip sync cannot be measured. Give a video with sound.",
+    },
+    "label_ai_generated": {"zh": "AI生成", "en": "AI-generated"},
     # ---- CLI progress and results (not errors)
     "warn_unknown_tag": {
         "zh": "第 {index} 句中的 [{tag}] 不是情绪标签，已按原文保留。可用标签：{choices}。",

