@@ -1,0 +1,540 @@
+"""Compositing of rendered portrait frames: background, burned-in subtitles, AI label.
+
+Text is costly to draw, so each subtitle cue and the label are drawn once with
+Pillow into an RGBA patch. Every frame then only blends the patch's bounding
+box. Per frame the cost is one mask blur and one full-frame blend when the
+background is replaced, plus two small patch blends.
+
+Layout, scaled by the shorter frame side so that text reads the same from 256
+to 1920 pixels:
+
+- subtitles: white text with a black outline, centred at the bottom, at most
+  two lines, wrapped per character for CJK and per word for Latin text;
+- the "AI生成" / "AI-generated" label: top-right corner, on a translucent box.
+  Subtitles are confined to the bottom band, so they never cover it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import importlib.resources
+import logging
+import re
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
+from avatar.errors import AvatarError
+from avatar.i18n import translate
+from avatar.subtitles import Cue, is_wide, split_tokens
+from avatar.timing import frame_to_sample
+
+logger = logging.getLogger(__name__)
+
+FONT_PACKAGE = "manimgx_fonts_cjk"
+FONT_FILE = "NotoSansCJK-VF.otf.ttc"
+# The variable font's weight axis runs from 100 (Thin, its default) to 900.
+SUBTITLE_WEIGHT = 700
+LABEL_WEIGHT = 500
+
+# Frame sizes the layout below was designed for, in pixels per side.
+MIN_SIZE = 256
+MAX_SIZE = 1920
+
+# Sizes as fractions of the shorter frame side, with minimums in pixels below
+# which text stops being legible.
+_SUBTITLE_FONT_FRACTION = 0.055
+_SUBTITLE_FONT_MIN = 14
+_SUBTITLE_MIN_SCALE = 0.75  # the font shrinks to this before text is cut
+_SUBTITLE_MAX_LINES = 2
+_SUBTITLE_BOTTOM_MARGIN = 0.05  # of the frame height
+_SUBTITLE_SIDE_MARGIN = 0.05  # of the frame width, on each side
+_LINE_SPACING = 1.2  # line pitch in font sizes
+_LABEL_FONT_FRACTION = 0.032
+_LABEL_FONT_MIN = 11
+_LABEL_MARGIN = 0.02
+_LABEL_BOX_OPACITY = 0.5
+_FEATHER_FRACTION = 0.006  # mask blur radius, of the shorter side
+
+# Frames arrive in order, so only a few cues are needed at once. The bound
+# keeps memory flat for any script length.
+_CUE_CACHE_SIZE = 4
+
+_CJK_NO_LINE_START = set("，。、；：！？）》」』】〕”’…·,.;:!?)]}%")
+_CJK_NO_LINE_END = set("（《「『【〔“‘([{")
+_CLAUSE_MARKS = set("，、；：。！？,;:")
+
+
+@dataclass(frozen=True)
+class Background:
+    """The backdrop behind the person.
+
+    Attributes:
+        kind: "portrait" keeps the rendered portrait's own background, "color"
+            fills with `color`, "image" covers the frame with the image at `path`.
+        color: RGB, 0..255 each, for "color".
+        path: the background image file, for "image".
+    """
+
+    kind: Literal["portrait", "color", "image"] = "portrait"
+    color: tuple[int, int, int] | None = None
+    path: Path | None = None
+
+    @classmethod
+    def parse(cls, value: str | None) -> Background:
+        """Parse None or "portrait", a "#RRGGBB" colour, or the path of an image file."""
+        if value is None or not value.strip() or value.strip().lower() == "portrait":
+            return cls()
+        value = value.strip()
+        if value.startswith("#"):
+            if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+                raise AvatarError("invalid_color", value=value)
+            color = tuple(int(value[i : i + 2], 16) for i in (1, 3, 5))
+            return cls(kind="color", color=color)  # type: ignore[arg-type]
+
+        path = Path(value).expanduser()
+        if not path.exists():
+            raise AvatarError("file_not_found", path=str(path))
+        _read_image(path)  # reject an unreadable image now rather than at the first frame
+        return cls(kind="image", path=path)
+
+    def plate(self, width: int, height: int) -> np.ndarray | None:
+        """Return the background as a (height, width, 3) uint8 RGB array, or None for "portrait"."""
+        if self.kind == "color":
+            assert self.color is not None
+            return np.full((height, width, 3), self.color, dtype=np.uint8)
+        if self.kind == "image":
+            assert self.path is not None
+            return _cover_fit(_read_image(self.path), width, height)
+        return None
+
+
+def _read_image(path: Path) -> np.ndarray:
+    """Read an image file as (H, W, 3) uint8 RGB, compositing any transparency over black."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+            rgb = image.convert("RGB")
+    except (OSError, UnidentifiedImageError, ValueError) as error:
+        raise AvatarError("background_unreadable", path=str(path), reason=str(error)) from error
+    return np.asarray(rgb)
+
+
+def _cover_fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale `image` to cover width×height, keeping its aspect ratio, and crop the centre."""
+    source_height, source_width = image.shape[:2]
+    scale = max(width / source_width, height / source_height)
+    scaled_width = max(width, round(source_width * scale))
+    scaled_height = max(height, round(source_height * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    scaled = cv2.resize(image, (scaled_width, scaled_height), interpolation=interpolation)
+    left = (scaled_width - width) // 2
+    top = (scaled_height - height) // 2
+    return np.ascontiguousarray(scaled[top : top + height, left : left + width])
+
+
+def font_path() -> Path:
+    """Return the path of the Noto Sans CJK collection shipped by the font package."""
+    try:
+        path = Path(str(importlib.resources.files(FONT_PACKAGE) / FONT_FILE))
+    except ModuleNotFoundError as error:
+        raise AvatarError("font_missing", path=f"{FONT_PACKAGE}/{FONT_FILE}") from error
+    if not path.is_file():
+        raise AvatarError("font_missing", path=str(path))
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def _simplified_chinese_face_index(path: Path) -> int:
+    """Return the index of the "Noto Sans CJK SC" face inside the collection."""
+    index = 0
+    while True:
+        try:
+            face = ImageFont.truetype(str(path), 16, index=index)
+        except OSError:
+            break
+        if face.getname()[0].endswith(" SC"):
+            return index
+        index += 1
+    logger.warning("no Simplified Chinese face in %s; using face 0, whose glyph shapes follow Japanese", path)
+    return 0
+
+
+@functools.lru_cache(maxsize=16)
+def load_font(size: int, weight: int = SUBTITLE_WEIGHT) -> ImageFont.FreeTypeFont:
+    """Load the Simplified Chinese Noto Sans CJK face at `size` pixels and `weight` (100..900)."""
+    path = font_path()
+    try:
+        font = ImageFont.truetype(str(path), size, index=_simplified_chinese_face_index(path))
+    except OSError as error:
+        raise AvatarError("font_missing", path=str(path)) from error
+    font.set_variation_by_axes([weight])
+    return font
+
+
+def wrap_text(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
+    """Wrap `text` into lines no wider than `max_width` pixels.
+
+    Latin text breaks between words and CJK text between characters, but a line
+    never starts with closing punctuation or ends with an opening mark. A word
+    wider than a whole line is cut between characters.
+    """
+    lines: list[str] = []
+    line = ""
+    # Text of the current line up to each place where it may be broken.
+    break_points: list[int] = []
+    previous_token = ""
+    for token in split_tokens(" ".join(text.split())):
+        if token.isspace():
+            if line:
+                break_points.append(len(line))
+                line += " "
+            previous_token = token
+            continue
+        if line and _may_break_between(previous_token, token):
+            break_points.append(len(line))
+        candidate = line + token
+        if line and font.getlength(candidate) > max_width:
+            cut = break_points[-1] if break_points else len(line)
+            lines.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+            candidate = line + token
+            break_points = []
+        # A single word wider than the line is cut between characters.
+        while font.getlength(candidate) > max_width and len(candidate) > 1:
+            cut = _longest_fitting_prefix(candidate, font, max_width)
+            lines.append(candidate[:cut].rstrip())
+            candidate = candidate[cut:].lstrip()
+            break_points = []
+        line = candidate
+        previous_token = token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def _may_break_between(previous: str, token: str) -> bool:
+    """Return True if a line may break between two adjacent non-space tokens."""
+    if previous.isspace() or not previous:
+        return True
+    if token[0] in _CJK_NO_LINE_START or previous[-1] in _CJK_NO_LINE_END:
+        return False
+    # Two Latin runs with no space between them belong to one word.
+    return is_wide(previous[-1]) or is_wide(token[0])
+
+
+def _longest_fitting_prefix(text: str, font: ImageFont.FreeTypeFont, max_width: float) -> int:
+    """Return the length of the longest prefix of `text` (at least 1) that fits `max_width`."""
+    low, high = 1, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if font.getlength(text[:middle]) <= max_width:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A pre-rendered RGBA patch placed on the frame.
+
+    Attributes:
+        left: x of the patch's left column in the frame.
+        top: y of the patch's top row in the frame.
+        rgb: (h, w, 3) uint8 colour.
+        weight: (h, w) float32 opacity, 0..1.
+        inverse_weight: 1 - weight, kept to save a subtraction per frame.
+    """
+
+    left: int
+    top: int
+    rgb: np.ndarray
+    weight: np.ndarray
+    inverse_weight: np.ndarray
+
+    @classmethod
+    def from_image(cls, image: Image.Image, left: int, top: int) -> Overlay | None:
+        """Crop an RGBA image to its visible pixels, or return None when nothing is visible."""
+        box = image.getchannel("A").getbbox()
+        if box is None:
+            return None
+        cropped = np.asarray(image.crop(box))
+        weight = cropped[:, :, 3].astype(np.float32) / 255.0
+        return cls(
+            left=left + box[0],
+            top=top + box[1],
+            rgb=np.ascontiguousarray(cropped[:, :, :3]),
+            weight=weight,
+            inverse_weight=1.0 - weight,
+        )
+
+    def blend_onto(self, frame: np.ndarray) -> None:
+        """Blend the patch onto `frame` in place."""
+        height, width = self.weight.shape
+        region = frame[self.top : self.top + height, self.left : self.left + width]
+        region[...] = cv2.blendLinear(self.rgb, region, self.weight, self.inverse_weight)
+
+
+class Compositor:
+    """Turns rendered portrait frames into finished video frames.
+
+    Args:
+        width: frame width in pixels, MIN_SIZE..MAX_SIZE.
+        height: frame height in pixels, MIN_SIZE..MAX_SIZE.
+        fps: frames per second, which with `sample_rate` maps frames to cue times.
+        sample_rate: audio samples per second of the cue times.
+        cues: the subtitles; an empty sequence shows none.
+        background: what replaces the portrait's background.
+        language: "zh" or "en", the language of the AI label.
+    """
+
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        fps: int,
+        sample_rate: int,
+        cues: Sequence[Cue],
+        background: Background,
+        language: str,
+    ) -> None:
+        for value in (width, height):
+            if not MIN_SIZE <= value <= MAX_SIZE:
+                raise AvatarError("invalid_size", value=value, low=MIN_SIZE, high=MAX_SIZE)
+        if fps <= 0:
+            raise AvatarError("invalid_fps", value=fps, low=1, high=60)
+        if sample_rate <= 0:
+            raise AvatarError("invalid_sample_rate", value=sample_rate)
+        if language not in ("zh", "en"):
+            raise AvatarError("invalid_language", value=language)
+
+        self.width = width
+        self.height = height
+        self.fps = fps
+        self.sample_rate = sample_rate
+        self.language = language
+        self.cues = sorted(cues, key=lambda cue: cue.start_sample)
+        self._cue_starts = [cue.start_sample for cue in self.cues]
+        self._cue_overlays: OrderedDict[int, Overlay | None] = OrderedDict()
+
+        self._plate = background.plate(width, height)
+        shorter_side = min(width, height)
+        radius = max(1, round(_FEATHER_FRACTION * shorter_side))
+        self._feather_kernel = (2 * radius + 1, 2 * radius + 1)
+
+        self.subtitle_font_size = max(_SUBTITLE_FONT_MIN, round(_SUBTITLE_FONT_FRACTION * shorter_side))
+        self._subtitle_bottom = height - round(_SUBTITLE_BOTTOM_MARGIN * height)
+        # The top of the band that the tallest (two-line) subtitle may reach,
+        # with the same geometry as render_subtitle.
+        self.subtitle_band = (
+            self._subtitle_bottom - _subtitle_patch_height(self.subtitle_font_size, _SUBTITLE_MAX_LINES),
+            height,
+        )
+
+        self.label_text = translate("label_ai_generated", language)
+        self._label = self._render_label()
+        label_bottom = self._label.top + self._label.weight.shape[0]
+        if label_bottom > self.subtitle_band[0]:
+            # Unreachable for MIN_SIZE and up. The check keeps a layout change from hiding the label.
+            raise AssertionError(
+                f"label bottom {label_bottom} overlaps the subtitle band {self.subtitle_band}"
+            )
+        self.label_box = (
+            self._label.left,
+            self._label.top,
+            self._label.left + self._label.weight.shape[1],
+            label_bottom,
+        )
+
+    def compose(self, index: int, image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        """Return frame `index` finished: background, subtitle and label over `image`.
+
+        Args:
+            index: frame number from 0; selects the subtitle shown.
+            image: (H, W, 3) uint8 RGB rendered portrait.
+            alpha: (H, W) uint8 person mask, 255 = person; used only when the
+                background is replaced.
+
+        Returns:
+            A new (H, W, 3) uint8 RGB array; the inputs are not modified.
+        """
+        expected = (self.height, self.width, 3)
+        if image.shape != expected or image.dtype != np.uint8:
+            raise AvatarError(
+                "invalid_frame", index=index, shape=image.shape, dtype=image.dtype, expected=expected
+            )
+        if self._plate is not None and (alpha.shape != expected[:2] or alpha.dtype != np.uint8):
+            raise AvatarError(
+                "invalid_frame", index=index, shape=alpha.shape, dtype=alpha.dtype, expected=expected[:2]
+            )
+
+        if self._plate is None:
+            frame = image.copy()
+        else:
+            weight = cv2.GaussianBlur(alpha, self._feather_kernel, 0).astype(np.float32)
+            weight *= 1.0 / 255.0
+            frame = cv2.blendLinear(image, self._plate, weight, 1.0 - weight)
+
+        overlay = self._subtitle_for_frame(index)
+        if overlay is not None:
+            overlay.blend_onto(frame)
+        self._label.blend_onto(frame)
+        return frame
+
+    def _subtitle_for_frame(self, index: int) -> Overlay | None:
+        """Return the cached overlay of the cue shown at frame `index`, rendering it on first use."""
+        sample = frame_to_sample(index, self.sample_rate, self.fps)
+        position = bisect.bisect_right(self._cue_starts, sample) - 1
+        if position < 0 or sample >= self.cues[position].end_sample:
+            return None
+        if position in self._cue_overlays:
+            self._cue_overlays.move_to_end(position)
+            return self._cue_overlays[position]
+        overlay = self.render_subtitle(self.cues[position].text)
+        self._cue_overlays[position] = overlay
+        if len(self._cue_overlays) > _CUE_CACHE_SIZE:
+            self._cue_overlays.popitem(last=False)
+        return overlay
+
+    def render_subtitle(self, text: str) -> Overlay | None:
+        """Draw `text` as a subtitle overlay: centred, bottom-aligned, at most two lines."""
+        max_width = self.width * (1.0 - 2 * _SUBTITLE_SIDE_MARGIN)
+        lines: list[str] = []
+        size = self.subtitle_font_size
+        smallest = max(_SUBTITLE_FONT_MIN, round(self.subtitle_font_size * _SUBTITLE_MIN_SCALE))
+        while True:
+            font = load_font(size)
+            lines = wrap_text(text, font, max_width - 2 * _stroke_width(size))
+            if len(lines) <= _SUBTITLE_MAX_LINES or size <= smallest:
+                break
+            size = max(smallest, size - max(1, size // 12))
+        if len(lines) > _SUBTITLE_MAX_LINES:
+            logger.warning(
+                "subtitle too long for %d lines at %d px, so it is cut: %r", _SUBTITLE_MAX_LINES, size, text
+            )
+            lines = lines[:_SUBTITLE_MAX_LINES]
+            lines[-1] = _truncate_with_ellipsis(lines[-1], font, max_width - 2 * _stroke_width(size))
+        if not lines:
+            return None
+        if len(lines) > 1:
+            lines = _balance_lines(text, font, lines, max_width - 2 * _stroke_width(size))
+
+        stroke = _stroke_width(size)
+        line_pitch = round(size * _LINE_SPACING)
+        patch_height = _subtitle_patch_height(size, len(lines))
+        patch_top = self._subtitle_bottom - patch_height
+        patch = Image.new("RGBA", (self.width, patch_height), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(patch)
+        for number, line in enumerate(lines):
+            # Anchor "ma": middle of the line horizontally, ascender at y, so
+            # every line sits on the same grid whatever glyphs it has.
+            draw.text(
+                (self.width / 2, stroke + number * line_pitch),
+                line,
+                font=font,
+                anchor="ma",
+                fill=(255, 255, 255, 255),
+                stroke_width=stroke,
+                stroke_fill=(0, 0, 0, 255),
+            )
+        return Overlay.from_image(patch, 0, patch_top)
+
+    def _render_label(self) -> Overlay:
+        """Draw the AI label on a translucent rounded box in the top-right corner."""
+        shorter_side = min(self.width, self.height)
+        size = max(_LABEL_FONT_MIN, round(_LABEL_FONT_FRACTION * shorter_side))
+        font = load_font(size, LABEL_WEIGHT)
+        left, top, right, bottom = font.getbbox(self.label_text, anchor="ls")
+        padding = max(3, round(size * 0.35))
+        box_width = (right - left) + 2 * padding
+        box_height = (bottom - top) + 2 * padding
+        patch = Image.new("RGBA", (box_width, box_height), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(patch)
+        draw.rounded_rectangle(
+            (0, 0, box_width - 1, box_height - 1),
+            radius=padding,
+            fill=(0, 0, 0, round(255 * _LABEL_BOX_OPACITY)),
+        )
+        draw.text(
+            (padding - left, padding - top),
+            self.label_text,
+            font=font,
+            anchor="ls",
+            fill=(255, 255, 255, 255),
+        )
+        margin = max(4, round(_LABEL_MARGIN * shorter_side))
+        overlay = Overlay.from_image(patch, self.width - margin - box_width, margin)
+        assert overlay is not None  # the box itself is always visible
+        return overlay
+
+
+def _balance_lines(text: str, font: ImageFont.FreeTypeFont, lines: list[str], max_width: float) -> list[str]:
+    """Rewrap `text` at the narrowest width that still needs only len(lines) lines.
+
+    Greedy wrapping fills the first line and leaves a stub on the last, but
+    evenly long lines are easier to read.
+    """
+    # Two lines split at a clause mark read best, when both halves fit.
+    if len(lines) == 2:
+        text = " ".join(text.split())
+        splits = [
+            (text[:position].rstrip(), text[position:].lstrip())
+            for position, char in enumerate(text, start=1)
+            if char in _CLAUSE_MARKS and 0 < position < len(text)
+        ]
+        fitting = [
+            split for split in splits if max(font.getlength(split[0]), font.getlength(split[1])) <= max_width
+        ]
+        if fitting:
+            best_split = min(
+                fitting, key=lambda split: max(font.getlength(split[0]), font.getlength(split[1]))
+            )
+            return list(best_split)
+
+    low = max_width / len(lines)
+    high = max_width
+    best = lines
+    # Bisection to within two pixels. Each step wraps a short text once.
+    while high - low > 2:
+        middle = (low + high) / 2
+        candidate = wrap_text(text, font, middle)
+        if len(candidate) <= len(lines) and all(font.getlength(line) <= middle for line in candidate):
+            best = candidate
+            high = middle
+        else:
+            low = middle
+    return best
+
+
+def _subtitle_patch_height(font_size: int, num_lines: int) -> int:
+    """Return the height of a subtitle patch: line pitches, one full line, and the outline."""
+    ascent, descent = load_font(font_size).getmetrics()
+    return (
+        round(font_size * _LINE_SPACING) * (num_lines - 1) + ascent + descent + 2 * _stroke_width(font_size)
+    )
+
+
+def _stroke_width(font_size: int) -> int:
+    """Return the subtitle outline width in pixels for `font_size`."""
+    return max(1, round(font_size * 0.09))
+
+
+def _truncate_with_ellipsis(line: str, font: ImageFont.FreeTypeFont, max_width: float) -> str:
+    """Shorten `line` until it fits `max_width` with a trailing ellipsis."""
+    ellipsis = "…"
+    while line and font.getlength(line + ellipsis) > max_width:
+        line = line[:-1]
+    # Trailing spaces and punctuation before the ellipsis read as a typo.
+    line = line.rstrip()
+    while line and unicodedata.category(line[-1]).startswith("P"):
+        line = line[:-1]
+    return line + ellipsis
