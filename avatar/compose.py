@@ -307,9 +307,10 @@ class Compositor:
         background: Background,
         language: str,
     ) -> None:
-        for value in (width, height):
-            if not MIN_SIZE <= value <= MAX_SIZE:
-                raise AvatarError("invalid_size", value=value, low=MIN_SIZE, high=MAX_SIZE)
+        # The longer side is what users choose (--size); a tall or wide portrait makes the
+        # shorter side smaller, down to half the minimum, where text still fits.
+        if not MIN_SIZE <= max(width, height) <= MAX_SIZE or min(width, height) < MIN_SIZE // 2:
+            raise AvatarError("invalid_size", value=max(width, height), low=MIN_SIZE, high=MAX_SIZE)
         if fps <= 0:
             raise AvatarError("invalid_fps", value=fps, low=1, high=60)
         if sample_rate <= 0:

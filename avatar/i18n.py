@@ -133,10 +133,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "第 {index} 个音素 {symbol!r} 属于第 {segment} 句，但情绪计划只有 {count} 句。请用同一份计划重新合成语音。",
         "en": "Phoneme {index} ({symbol!r}) belongs to sentence {segment}, but the emotion plan has only {count} sentences. Synthesise the speech again from the same plan.",
     },
-    "performance_fps_mismatch": {
-        "zh": "动画帧率 {value} 与渲染器要求的 {expected} 不一致。请用相同的帧率生成动画。",
-        "en": "The animation has {value} fps but the renderer expects {expected} fps. Build the animation with the same frame rate.",
-    },
     # ---- voice
     "voice_failed": {
         "zh": "第 {index} 句语音合成失败（{text}）：{reason}",

@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, int, int], None]
 
 FPS_RANGE = (1, 60)
-SIZE_RANGE = (128, 2160)
+# The compositor lays out text for a longer side in this range.
+SIZE_RANGE = (256, 1920)
 
 
 @dataclass(frozen=True)
