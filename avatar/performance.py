@@ -18,7 +18,7 @@ from avatar.errors import AvatarError
 from avatar.timing import frame_to_sample, num_frames_for
 from avatar.visemes import SILENCE, viseme_targets
 from emotion.types import EMOTIONS, EmotionPlan
-from voice.types import Utterance
+from voice.types import Phoneme, Utterance
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +68,23 @@ EMOTION_PITCH: dict[str, float] = {
 # distance in seconds from its span (a dominance model of coarticulation).
 # Lip rounding starts earlier than jaw opening, so width gets the longer tau.
 OPENING_TAU_S = 0.045
+# A pause pulls on its neighbours only briefly: strong inside it (the mouth closes within a
+# frame or two of the sound stopping) without closing the last vowel early.
+SILENCE_OPENING_TAU_S = 0.02
 WIDTH_TAU_S = 0.07
 # Neighbour targets on each side that can influence a frame. At typical
 # phoneme rates this spans more than three tau.
 NEIGHBOURS = 8
 # Sub-samples averaged per frame, so a phoneme shorter than a frame still shows.
 SUBSAMPLES = 4
+# The lips shape a sound slightly before it is heard, and viewers notice sound that runs
+# ahead of the picture sooner than the reverse (ITU-R BT.1359: about 45 ms against 125 ms),
+# so the mouth is timed this much ahead of the phoneme spans.
+VISUAL_LEAD_S = 0.02
+# Before a pause the voice fades out before the phoneme span ends (the TTS duration of the
+# last phoneme includes its decay), so the mouth starts closing this long before the pause,
+# taking at most half of the last phoneme.
+PAUSE_CLOSURE_LEAD_S = 0.06
 
 # Expression changes between sentences take about this long (10-90 %).
 EXPRESSION_RAMP_S = 0.3
@@ -209,16 +220,25 @@ def _check_inputs(utterance: Utterance, plan: EmotionPlan, fps: int) -> None:
 def _mouth_shape(utterance: Utterance, instants: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:
     """Blend viseme targets by dominance at `instants` (T_f, S); return opening and width [T_f]."""
     # Expand each phoneme into its targets, each over its share of the span.
-    starts, ends, values, dominances = [], [], [], []
-    for phoneme in utterance.phonemes:
-        position = float(phoneme.start)
-        length = phoneme.end - phoneme.start
+    starts, ends, values, dominances, opening_taus = [], [], [], [], []
+    lead = VISUAL_LEAD_S * rate
+    phonemes = utterance.phonemes
+    for position_in_list, phoneme in enumerate(phonemes):
+        span_start, span_end = float(phoneme.start), float(phoneme.end)
+        if position_in_list > 0 and _closes_before(phonemes[position_in_list - 1], phoneme):
+            previous = phonemes[position_in_list - 1]
+            span_start -= min(PAUSE_CLOSURE_LEAD_S * rate, 0.5 * (previous.end - previous.start))
+        if position_in_list + 1 < len(phonemes) and _closes_before(phoneme, phonemes[position_in_list + 1]):
+            span_end -= min(PAUSE_CLOSURE_LEAD_S * rate, 0.5 * (phoneme.end - phoneme.start))
+        position = span_start - lead
+        length = span_end - span_start
         for target, share in viseme_targets(phoneme.symbol):
-            stop = min(float(phoneme.end), position + share * length)
+            stop = min(span_end - lead, position + share * length)
             starts.append(position)
             ends.append(stop)
             values.append((target.opening, target.width))
             dominances.append((target.opening_dominance, target.width_dominance))
+            opening_taus.append(SILENCE_OPENING_TAU_S if target is SILENCE else OPENING_TAU_S)
             position = stop
     start = np.asarray(starts)  # (T_t,)
     end = np.asarray(ends)
@@ -237,11 +257,17 @@ def _mouth_shape(utterance: Utterance, instants: np.ndarray, rate: int) -> tuple
     distance = np.maximum(0.0, np.maximum(start[index] - t, t - end[index])) / rate  # (T_f, S, K)
 
     result = []
-    for channel, tau in enumerate((OPENING_TAU_S, WIDTH_TAU_S)):
+    taus = (np.asarray(opening_taus)[index], WIDTH_TAU_S)  # (T_f, S, K) and a scalar
+    for channel, tau in enumerate(taus):
         weight = dominance[index, channel] * np.exp(-((distance / tau) ** 2)) * valid  # (T_f, S, K)
         blended = (weight * value[index, channel]).sum(axis=-1) / np.maximum(weight.sum(axis=-1), 1e-9)  # (T_f, S)
         result.append(blended.mean(axis=1))  # average the sub-samples of each frame
     return result[0], result[1]
+
+
+def _closes_before(phoneme: Phoneme, following: Phoneme) -> bool:
+    """Return whether `following` is a silence that `phoneme` (a sound) fades into."""
+    return viseme_targets(following.symbol)[0][0] is SILENCE and viseme_targets(phoneme.symbol)[0][0] is not SILENCE
 
 
 def _segment_per_frame(utterance: Utterance, frame_starts: np.ndarray) -> np.ndarray:

@@ -55,7 +55,7 @@ MAX_LIP_GAP = 0.11
 LOWER_LIP_SHARE = 0.65
 # Extra closing travel, as a share of the photo's own lip gap, that hides the
 # teeth a smiling photo shows between its inner-lip points.
-CLOSING_OVERSHOOT = 0.5
+CLOSING_OVERSHOOT = 0.8
 # Corner travel per side at mouth_width +1 (spread) and -1 (rounded).
 SPREAD_TRAVEL = 0.03
 ROUND_TRAVEL = 0.05

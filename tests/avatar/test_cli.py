@@ -1,0 +1,141 @@
+"""CLI behaviour on bad input: one readable line in the UI language, exit status 2, nothing written."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from PIL import Image
+
+from avatar import i18n
+from avatar.cli import main
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    i18n.set_language("en")
+    yield
+    i18n.set_language(None)
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "script.txt"
+    path.write_text("Hello there. This is a short test.\n", encoding="utf-8")
+    return path
+
+
+def run(args, capsys):
+    status = main(args)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_missing_script(tmp_path, capsys):
+    status, _, err = run(["render", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "o.mp4")], capsys)
+    assert status == 2
+    assert "nope.txt" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_non_utf8_script(tmp_path, capsys):
+    path = tmp_path / "gbk.txt"
+    path.write_bytes("你好，世界。".encode("gbk"))
+    status, _, err = run(["render", str(path), "-o", str(tmp_path / "o.mp4")], capsys)
+    assert status == 2
+    assert "UTF-8" in err
+
+
+def test_empty_script(tmp_path, capsys):
+    path = tmp_path / "empty.txt"
+    path.write_text(" \n😀\n", encoding="utf-8")
+    status, _, err = run(["render", str(path), "-o", str(tmp_path / "o.mp4")], capsys)
+    assert status == 2
+    assert "nothing to speak" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "fragment"),
+    [("--size", "16", "Invalid size 16"), ("--fps", "0", "Invalid frame rate 0"),
+     ("--emotion", "joyful", "Unknown emotion 'joyful'"), ("--background", "#12", "Invalid colour")],
+)
+def test_bad_option(script, tmp_path, capsys, option, value, fragment):
+    status, _, err = run(["render", str(script), "-o", str(tmp_path / "o.mp4"), option, value], capsys)
+    assert status == 2
+    assert fragment in err
+
+
+def test_wrong_output_suffix(script, tmp_path, capsys):
+    status, _, err = run(["render", str(script), "-o", str(tmp_path / "o.avi")], capsys)
+    assert status == 2
+    assert ".mp4" in err
+
+
+def test_portrait_without_face(script, tmp_path, capsys):
+    blank = tmp_path / "blank.png"
+    Image.fromarray(np.full((400, 300, 3), 200, np.uint8)).save(blank)
+    output = tmp_path / "o.mp4"
+    status, _, err = run(["render", str(script), "-o", str(output), "--portrait", str(blank)], capsys)
+    assert status == 2
+    assert "blank.png" in err
+    assert "No face" in err
+    assert not output.exists()
+    assert not list(tmp_path.glob("*.srt"))
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data is not present")
+def test_anime_portrait_gets_guidance_or_renders(script, tmp_path, capsys):
+    """The anime portrait either renders or fails with the no-face guidance, never a traceback."""
+    output = tmp_path / "o.mp4"
+    portrait = DATA / "portraits" / "p10_anime_girl_danbooru1.png"
+    status, _, err = run(["render", str(script), "-o", str(output), "--portrait", str(portrait), "--size", "256"],
+                         capsys)
+    assert "Traceback" not in err
+    if status == 0:
+        assert output.stat().st_size > 0
+    else:
+        assert status == 2
+        assert "p10_anime_girl_danbooru1.png" in err
+
+
+def test_chinese_messages(tmp_path, capsys):
+    i18n.set_language(None)
+    status, _, err = run(["--ui-lang", "zh", "render", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "o.mp4")],
+                         capsys)
+    assert status == 2
+    assert "找不到文件" in err
+
+
+def test_locale_selects_chinese(monkeypatch, tmp_path, capsys):
+    i18n.set_language(None)
+    monkeypatch.delenv("AVATAR_UI_LANG", raising=False)
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    status, _, err = run(["say", "", "-o", str(tmp_path / "o.wav")], capsys)
+    assert status == 2
+    assert "没有可朗读的文字" in err
+
+
+def test_say_writes_wav(tmp_path, capsys):
+    output = tmp_path / "hello.wav"
+    status, out, err = run(["say", "Good morning, everyone.", "-o", str(output), "--emotion", "happy:0.8"], capsys)
+    assert status == 0, err
+    samples, rate = soundfile.read(output)
+    assert rate == 22050
+    assert samples.ndim == 1
+    assert len(samples) / rate > 0.8
+    assert np.abs(samples).max() > 0.05
+    assert str(output) in out
+
+
+def test_say_chinese(tmp_path, capsys):
+    output = tmp_path / "zh.wav"
+    status, _, err = run(["say", "今天气温25℃，湿度60%。", "-o", str(output)], capsys)
+    assert status == 0, err
+    samples, rate = soundfile.read(output)
+    assert rate == 24000
+    assert len(samples) / rate > 1.5
