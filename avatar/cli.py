@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 import traceback
@@ -196,6 +197,26 @@ def _write_crash_log() -> Path:
     return path
 
 
+def _silence_native_logs() -> None:
+    """Send what native libraries write to file descriptor 2 to /dev/null, keeping Python's stderr.
+
+    mediapipe and LiteRT log start-up chatter ("Created TensorFlow Lite XNNPACK delegate",
+    "Feedback manager requires…") from C++ straight to descriptor 2, before their logging can
+    be configured, and no environment variable turns it off. Python's `sys.stderr` moves to a
+    duplicate of the original descriptor, so our own messages and progress bars still show.
+    """
+    try:
+        original = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    sys.stderr.flush()
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.stderr = os.fdopen(original, "w", buffering=1, encoding=sys.stderr.encoding or "utf-8",
+                           errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit status."""
     arguments = sys.argv[1:] if argv is None else argv
@@ -207,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     options = build_parser().parse_args(arguments)
     if options.ui_lang:
         i18n.set_language(options.ui_lang)
+    if not options.verbose and argv is None:
+        _silence_native_logs()
     logging.basicConfig(level=logging.INFO if options.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     try:

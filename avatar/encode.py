@@ -24,6 +24,7 @@ import numpy as np
 import soundfile
 
 from avatar.errors import AvatarError
+from avatar.fileio import create_temp_beside
 from avatar.timing import num_frames_for
 
 logger = logging.getLogger(__name__)
@@ -138,11 +139,7 @@ class VideoEncoder:
             self._work_dir = Path(tempfile.mkdtemp(prefix="avatar-encode-"))
             wav_path = self._work_dir / "audio.wav"
             _write_wav(wav_path, self._waveform, self.sample_rate)
-            handle, temp_name = tempfile.mkstemp(
-                dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=".part.mp4"
-            )
-            os.close(handle)
-            self._temp_output = Path(temp_name)
+            self._temp_output = create_temp_beside(self.path)
         except OSError as error:
             self._remove_temporaries()
             raise AvatarError("output_write_failed", path=str(self.path), reason=str(error)) from error

@@ -10,6 +10,11 @@ from pathlib import Path
 
 from avatar.errors import AvatarError
 
+# The process umask, read once at import: os.umask can only be read by setting it, which
+# is not safe once other threads may create files.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 def ensure_parent(path: Path) -> None:
     """Create the folder that will contain `path`, or raise a readable error."""
@@ -26,9 +31,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     The temporary file lives in the same folder so that `os.replace` is a rename on one
     file system, which POSIX guarantees to be atomic.
     """
-    ensure_parent(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
-    os.close(handle)
+    temporary = create_temp_beside(path)
     try:
         yield Path(temporary)
         os.replace(temporary, path)
@@ -37,7 +40,23 @@ def atomic_path(path: Path) -> Iterator[Path]:
             os.unlink(temporary)
 
 
+def create_temp_beside(path: Path) -> Path:
+    """Create an empty temporary file in the folder of `path`, named after it.
+
+    mkstemp creates the file readable by its owner only; it gets the permissions a plain
+    `open()` would give instead (0666 less the umask), because it becomes the user's output.
+    """
+    ensure_parent(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
+    os.close(handle)
+    os.chmod(temporary, 0o666 & ~_UMASK)
+    return Path(temporary)
+
+
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write UTF-8 text to `path` atomically."""
-    with atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
+    """Write UTF-8 text with "\n" line ends to `path` atomically."""
+    try:
+        with atomic_path(path) as temporary:
+            temporary.write_text(text, encoding="utf-8", newline="\n")
+    except OSError as error:
+        raise AvatarError("output_write_failed", path=str(path), reason=error.strerror or str(error)) from None

@@ -17,13 +17,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from avatar.errors import AvatarError
+from avatar.fileio import write_text_atomic
 from emotion.types import EmotionPlan
 from voice.types import Phoneme, Utterance
 
@@ -340,24 +340,6 @@ def write_srt(cues: Sequence[Cue], sample_rate: int, path: str | os.PathLike[str
     `path`, so a reader never sees a half-written file.
     """
     path = Path(path)
-    content = format_srt(cues, sample_rate)
-    temp_name = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            "w",
-            encoding="utf-8",
-            newline="\n",
-            dir=path.parent,
-            prefix=f".{path.name}.",
-            suffix=".tmp",
-            delete=False,
-        ) as handle:
-            temp_name = handle.name
-            handle.write(content)
-        os.replace(temp_name, path)
-    except OSError as error:
-        if temp_name is not None and os.path.exists(temp_name):
-            os.unlink(temp_name)
-        raise AvatarError("output_write_failed", path=str(path), reason=str(error)) from error
+    write_text_atomic(path, format_srt(cues, sample_rate))
     logger.info("wrote %d subtitle cues to %s", len(cues), path)
     return path

@@ -170,6 +170,8 @@ def _tokens(text: str, language: Language) -> list[str]:
     if language == "zh":
         import jieba
 
+        # jieba logs its dictionary loading at DEBUG through its own stderr handler.
+        jieba.setLogLevel(logging.WARNING)
         return [token for token in jieba.lcut(text) if token.strip()]
     # Keep clause punctuation as tokens so negation does not reach across a comma.
     return re.findall(r"[a-z]+(?:'[a-z]+)?|[,;:]", text.lower())

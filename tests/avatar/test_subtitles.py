@@ -225,10 +225,19 @@ def test_srt_renumbers_from_one():
     assert [block.split("\n")[0] for block in text.strip().split("\n\n")] == ["1", "2"]
 
 
+def test_srt_creates_missing_folder():
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "new-folder" / "out.srt"
+        write_srt([Cue(1, 0, 100, "a")], SAMPLE_RATE, path)
+        assert path.read_text(encoding="utf-8").startswith("1\n")
+        assert os.listdir(path.parent) == ["out.srt"]
+
+
 def test_srt_write_failure_leaves_nothing():
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "missing-folder" / "out.srt"
+        blocker = Path(folder) / "not-a-folder"
+        blocker.write_text("x", encoding="utf-8")
         with pytest.raises(AvatarError) as caught:
-            write_srt([Cue(1, 0, 100, "a")], SAMPLE_RATE, path)
-        assert caught.value.key == "output_write_failed"
-        assert os.listdir(folder) == []
+            write_srt([Cue(1, 0, 100, "a")], SAMPLE_RATE, blocker / "out.srt")
+        assert caught.value.key == "output_dir_failed"
+        assert os.listdir(folder) == ["not-a-folder"]
