@@ -33,7 +33,6 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from avatar.errors import AvatarError
-from avatar.i18n import translate
 from avatar.subtitles import Cue, is_wide, split_tokens
 from avatar.timing import frame_to_sample
 
@@ -46,6 +45,7 @@ SUBTITLE_WEIGHT = 700
 LABEL_WEIGHT = 500
 
 # Frame sizes the layout below was designed for, in pixels per side.
+AI_LABEL = "AI生成 / AI-generated"
 MIN_SIZE = 256
 MAX_SIZE = 1920
 
@@ -71,6 +71,19 @@ _CUE_CACHE_SIZE = 4
 _CJK_NO_LINE_START = set("，。、；：！？）》」』】〕”’…·,.;:!?)]}%")
 _CJK_NO_LINE_END = set("（《「『【〔“‘([{")
 _CLAUSE_MARKS = set("，、；：。！？,;:")
+
+
+def subtitle_capacity(width: int, height: int) -> float:
+    """Return how much text fits the subtitle lines of a frame, in CJK character widths.
+
+    The estimate uses the smallest font size the compositor shrinks to, and keeps 10 % for
+    line breaks that cannot fall exactly at the edge. Cues no longer than this are shown
+    whole instead of being cut with an ellipsis.
+    """
+    size = max(_SUBTITLE_FONT_MIN, round(_SUBTITLE_FONT_FRACTION * min(width, height)))
+    smallest = max(_SUBTITLE_FONT_MIN, round(size * _SUBTITLE_MIN_SCALE))
+    usable = width * (1.0 - 2 * _SUBTITLE_SIDE_MARGIN) - 2 * _stroke_width(smallest)
+    return 0.9 * _SUBTITLE_MAX_LINES * usable / smallest
 
 
 @dataclass(frozen=True)
@@ -341,7 +354,8 @@ class Compositor:
             height,
         )
 
-        self.label_text = translate("label_ai_generated", language)
+        # Both languages in every video: viewers of either language must see that it is synthetic.
+        self.label_text = AI_LABEL
         self._label = self._render_label()
         label_bottom = self._label.top + self._label.weight.shape[0]
         if label_bottom > self.subtitle_band[0]:

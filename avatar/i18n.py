@@ -191,7 +191,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "文件 {path} 中没有音频流，无法测量口型同步。请提供带声音的视频。",
         "en": "{path} has no audio stream, so lip sync cannot be measured. Give a video with sound.",
     },
-    "label_ai_generated": {"zh": "AI生成", "en": "AI-generated"},
     # ---- CLI progress and results (not errors)
     "warn_unknown_tag": {
         "zh": "第 {index} 句中的 [{tag}] 不是情绪标签，已按原文保留。可用标签：{choices}。",

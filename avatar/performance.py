@@ -81,9 +81,9 @@ SUBSAMPLES = 4
 # ahead of the picture sooner than the reverse (ITU-R BT.1359: about 45 ms against 125 ms),
 # so the mouth is timed this much ahead of the phoneme spans.
 VISUAL_LEAD_S = 0.02
-# Before a pause the voice fades out before the phoneme span ends (the TTS duration of the
-# last phoneme includes its decay), so the mouth starts closing this long before the pause,
-# taking at most half of the last phoneme.
+# Before a pause the voice fades out before the last vowel's span ends (its TTS duration
+# includes the decay), so the mouth starts closing this long before that vowel ends,
+# taking at most half of it (see `_close_before_pauses`).
 PAUSE_CLOSURE_LEAD_S = 0.06
 
 # Expression changes between sentences take about this long (10-90 %).
@@ -222,17 +222,10 @@ def _mouth_shape(utterance: Utterance, instants: np.ndarray, rate: int) -> tuple
     # Expand each phoneme into its targets, each over its share of the span.
     starts, ends, values, dominances, opening_taus = [], [], [], [], []
     lead = VISUAL_LEAD_S * rate
-    phonemes = utterance.phonemes
-    for position_in_list, phoneme in enumerate(phonemes):
-        span_start, span_end = float(phoneme.start), float(phoneme.end)
-        if position_in_list > 0 and _closes_before(phonemes[position_in_list - 1], phoneme):
-            previous = phonemes[position_in_list - 1]
-            span_start -= min(PAUSE_CLOSURE_LEAD_S * rate, 0.5 * (previous.end - previous.start))
-        if position_in_list + 1 < len(phonemes) and _closes_before(phoneme, phonemes[position_in_list + 1]):
-            span_end -= min(PAUSE_CLOSURE_LEAD_S * rate, 0.5 * (phoneme.end - phoneme.start))
+    for symbol, span_start, span_end in _close_before_pauses(utterance.phonemes, PAUSE_CLOSURE_LEAD_S * rate):
         position = span_start - lead
         length = span_end - span_start
-        for target, share in viseme_targets(phoneme.symbol):
+        for target, share in viseme_targets(symbol):
             stop = min(span_end - lead, position + share * length)
             starts.append(position)
             ends.append(stop)
@@ -265,9 +258,40 @@ def _mouth_shape(utterance: Utterance, instants: np.ndarray, rate: int) -> tuple
     return result[0], result[1]
 
 
-def _closes_before(phoneme: Phoneme, following: Phoneme) -> bool:
-    """Return whether `following` is a silence that `phoneme` (a sound) fades into."""
-    return viseme_targets(following.symbol)[0][0] is SILENCE and viseme_targets(phoneme.symbol)[0][0] is not SILENCE
+def _close_before_pauses(phonemes: tuple[Phoneme, ...], closure: float) -> list[tuple[str, float, float]]:
+    """Return (symbol, start, end) spans in which the mouth closes as the voice stops before a pause.
+
+    Before a pause the voice fades: the TTS span of the last vowel includes its decay, and
+    consonants after it ("leaf", "start") are quiet or silent closures. So each pause is
+    extended back over the consonants after the last vowel and over the last `closure`
+    samples of that vowel (at most half of it).
+    """
+    spans = [(phoneme.symbol, float(phoneme.start), float(phoneme.end)) for phoneme in phonemes]
+
+    def kind(index: int) -> str:
+        targets = [target for target, _ in viseme_targets(spans[index][0])]
+        if targets[0] is SILENCE:
+            return "pause"
+        # A pinyin final may start with a glide ("ie" is [je]); it still holds a vowel.
+        return "vowel" if any(target.vowel for target in targets) else "consonant"
+
+    for pause in range(1, len(spans)):
+        if kind(pause) != "pause" or kind(pause - 1) == "pause":
+            continue
+        last = pause - 1
+        while last >= 0 and kind(last) == "consonant":
+            last -= 1
+        if last >= 0 and kind(last) == "vowel":
+            symbol, start, end = spans[last]
+            closure_start = end - min(closure, 0.5 * (end - start))
+            spans[last] = (symbol, start, closure_start)
+        else:
+            closure_start = spans[last + 1][1]
+        for consonant in range(last + 1, pause):
+            spans[consonant] = ("sil", closure_start, closure_start)
+        symbol, _, end = spans[pause]
+        spans[pause] = (symbol, closure_start, end)
+    return [span for span in spans if span[2] > span[1]]
 
 
 def _segment_per_frame(utterance: Utterance, frame_starts: np.ndarray) -> np.ndarray:

@@ -94,12 +94,12 @@ def render_script(
     Raises:
         AvatarError: bad settings, an unusable portrait, an empty script, or a failed stage.
     """
-    from avatar.compose import Background, Compositor
+    from avatar.compose import Background, Compositor, subtitle_capacity
     from avatar.encode import VideoEncoder
     from avatar.face import load_portrait
     from avatar.performance import perform
     from avatar.render import Renderer
-    from avatar.subtitles import cues_from_utterance, write_srt
+    from avatar.subtitles import MAX_CUE_UNITS, cues_from_utterance, write_srt
     from avatar.timeline import build_timeline, write_timeline
     from emotion.planner import plan_script
     from voice.synthesize import synthesize
@@ -142,7 +142,7 @@ def render_script(
     lap("performance")
 
     # 6. Render, compose and encode frame by frame, so memory does not grow with length.
-    cues = cues_from_utterance(plan, utterance)
+    cues = cues_from_utterance(plan, utterance, min(MAX_CUE_UNITS, subtitle_capacity(renderer.width, renderer.height)))
     compositor = Compositor(renderer.width, renderer.height, settings.fps, utterance.sample_rate, cues,
                             background, plan.language)
     total = num_frames_for(len(utterance.waveform), utterance.sample_rate, settings.fps)

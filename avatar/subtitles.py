@@ -89,12 +89,13 @@ def split_tokens(text: str) -> list[str]:
     return _TOKEN_PATTERN.findall(text)
 
 
-def cues_from_utterance(plan: EmotionPlan, utterance: Utterance) -> list[Cue]:
+def cues_from_utterance(plan: EmotionPlan, utterance: Utterance, max_units: float = MAX_CUE_UNITS) -> list[Cue]:
     """Build the subtitle cues of a spoken plan, numbered from 1, in time order.
 
     Each segment's cues lie inside `utterance.segment_spans[i]` and follow one
     another without gaps, so the text stays on screen during commas but not
-    during the pause after a sentence.
+    during the pause after a sentence. No cue is longer than `max_units` CJK
+    character widths unless one word alone is.
     """
     if len(plan.segments) != len(utterance.segment_spans):
         raise AvatarError(
@@ -115,7 +116,7 @@ def cues_from_utterance(plan: EmotionPlan, utterance: Utterance) -> list[Cue]:
                 "segment %d has an empty speech span, so it gets no subtitle: %r", segment.index, text
             )
             continue
-        ranges = split_cue_ranges(text)
+        ranges = split_cue_ranges(text, max_units)
         phonemes = [
             phoneme
             for phoneme in phonemes_by_segment.get(segment.index, [])

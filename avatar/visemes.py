@@ -38,10 +38,11 @@ class VisemeTarget:
     width: float
     opening_dominance: float
     width_dominance: float
+    vowel: bool = False
 
 
 def _vowel(opening: float, width: float) -> VisemeTarget:
-    return VisemeTarget(opening, width, 1.0, 1.0)
+    return VisemeTarget(opening, width, 1.0, 1.0, vowel=True)
 
 
 def _consonant(opening: float, width: float, opening_dominance: float, width_dominance: float) -> VisemeTarget:
