@@ -43,8 +43,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
 def create_temp_beside(path: Path) -> Path:
     """Create an empty temporary file in the folder of `path`, named after it.
 
-    mkstemp creates the file readable by its owner only; it gets the permissions a plain
-    `open()` would give instead (0666 less the umask), because it becomes the user's output.
+    mkstemp makes the file readable by its owner only. The file becomes the user's output,
+    so it gets the permissions a plain `open()` would give (0666 less the umask).
     """
     ensure_parent(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)

@@ -41,7 +41,7 @@ import imageio_ffmpeg
 import numpy as np
 
 from avatar.errors import AvatarError
-from avatar.media import probe
+from avatar.media import audio_decode_command, probe
 from avatar.timing import frame_to_sample
 
 logger = logging.getLogger(__name__)
@@ -300,24 +300,7 @@ def _measures_from_landmarks(points: np.ndarray) -> tuple[float, float, float, f
 def decode_audio(path: str | os.PathLike[str], sample_rate: int) -> np.ndarray:
     """Decode the first audio stream to float32 mono at `sample_rate`, shape [T_s]."""
     result = subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-hide_banner",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-i",
-            str(path),
-            "-map",
-            "0:a:0",
-            "-ac",
-            "1",
-            "-ar",
-            str(sample_rate),
-            "-f",
-            "f32le",
-            "-",
-        ],  # fmt: skip
+        audio_decode_command(path, "f32le", sample_rate),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         check=False,

@@ -275,6 +275,19 @@ def count_video_frames(path: str | os.PathLike[str]) -> int:
     return int(counts[-1])
 
 
+def audio_decode_command(path: str | os.PathLike[str], sample_format: str, sample_rate: int | None = None) -> list[str]:
+    """Return an ffmpeg command that writes the first audio stream as raw mono samples to stdout.
+
+    `sample_format` is an ffmpeg raw format such as "s16le" or "f32le"; `sample_rate`
+    None keeps the stream's own rate.
+    """
+    rate = ["-ar", str(sample_rate)] if sample_rate else []
+    return [
+        imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+        "-i", str(path), "-map", "0:a:0", "-ac", "1", *rate, "-f", sample_format, "-",
+    ]  # fmt: skip
+
+
 def count_audio_samples(path: str | os.PathLike[str]) -> int:
     """Return the samples per channel of the first audio stream, counted by decoding it.
 
@@ -286,24 +299,7 @@ def count_audio_samples(path: str | os.PathLike[str]) -> int:
     # process blocks reading stdout.
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(
-            [
-                imageio_ffmpeg.get_ffmpeg_exe(),
-                "-hide_banner",
-                "-nostdin",
-                "-loglevel",
-                "error",
-                "-i",
-                str(path),
-                "-map",
-                "0:a:0",
-                "-ac",
-                "1",
-                "-f",
-                "s16le",
-                "-acodec",
-                "pcm_s16le",
-                "-",
-            ],  # fmt: skip
+            audio_decode_command(path, "s16le"),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=errors,

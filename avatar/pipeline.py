@@ -63,7 +63,7 @@ class RenderSettings:
 
 @dataclass
 class RenderResult:
-    """What a render produced, with the time each stage took (seconds)."""
+    """Paths and facts of a finished render, with the time each stage took (seconds)."""
 
     video: Path
     subtitles: Path

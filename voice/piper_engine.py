@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from avatar.errors import AvatarError
-from voice.types import Phoneme, Utterance
+from voice.types import Utterance
 
 logger = logging.getLogger(__name__)
 
@@ -340,15 +340,4 @@ def synthesize_en(
         raise ValueError(f"espeak found no phonemes in {text!r}")
 
     waveform = np.clip(np.concatenate(pieces), -1.0, 1.0).astype(np.float32)
-    phonemes_out: list[Phoneme] = []
-    position = 0
-    for symbol, length in spans:
-        if phonemes_out and symbol == "sil" and phonemes_out[-1].symbol == "sil":
-            previous = phonemes_out.pop()
-            phonemes_out.append(Phoneme("sil", previous.start, position + length, segment))
-        else:
-            phonemes_out.append(Phoneme(symbol, position, position + length, segment))
-        position += length
-    utterance = Utterance(waveform, model.sample_rate, tuple(phonemes_out), ((0, len(waveform)),), VOICE_ID)
-    utterance.validate()
-    return utterance
+    return Utterance.from_spans(waveform, model.sample_rate, spans, segment, VOICE_ID)

@@ -47,6 +47,28 @@ class Utterance:
     segment_spans: tuple[tuple[int, int], ...]
     voice: str
 
+    @classmethod
+    def from_spans(
+        cls, waveform: np.ndarray, sample_rate: int, spans: list[tuple[str, int]], segment: int, voice: str
+    ) -> Utterance:
+        """Build a one-segment utterance from (symbol, length in samples) spans laid end to end.
+
+        Neighbouring "sil" spans merge into one. Raises ValueError when the spans do not
+        tile `waveform` exactly.
+        """
+        phonemes: list[Phoneme] = []
+        position = 0
+        for symbol, length in spans:
+            if phonemes and symbol == "sil" and phonemes[-1].symbol == "sil":
+                previous = phonemes.pop()
+                phonemes.append(Phoneme("sil", previous.start, position + length, segment))
+            else:
+                phonemes.append(Phoneme(symbol, position, position + length, segment))
+            position += length
+        utterance = cls(waveform, sample_rate, tuple(phonemes), ((0, len(waveform)),), voice)
+        utterance.validate()
+        return utterance
+
     @property
     def duration(self) -> float:
         """Length in seconds."""

@@ -35,7 +35,7 @@ import numpy as np
 
 from avatar.errors import AvatarError
 from voice.cache import cache_dir, write_atomic
-from voice.types import Phoneme, Utterance
+from voice.types import Utterance
 
 logger = logging.getLogger(__name__)
 
@@ -335,19 +335,6 @@ def synthesize_zh(text: str, speed: float = 1.0, segment: int = 0) -> Utterance:
                 spans.append(("sil", pause))
 
     waveform = np.concatenate(pieces).astype(np.float32)
-    return _utterance_from_spans(waveform, spans, segment)
+    return Utterance.from_spans(waveform, SAMPLE_RATE, spans, segment, VOICE_ID)
 
 
-def _utterance_from_spans(waveform: np.ndarray, spans: list[tuple[str, int]], segment: int) -> Utterance:
-    phonemes: list[Phoneme] = []
-    position = 0
-    for symbol, length in spans:
-        if phonemes and symbol == "sil" and phonemes[-1].symbol == "sil":
-            previous = phonemes.pop()
-            phonemes.append(Phoneme("sil", previous.start, position + length, segment))
-        else:
-            phonemes.append(Phoneme(symbol, position, position + length, segment))
-        position += length
-    utterance = Utterance(waveform, SAMPLE_RATE, tuple(phonemes), ((0, len(waveform)),), VOICE_ID)
-    utterance.validate()
-    return utterance

@@ -123,7 +123,8 @@ def test_rounded_vowels_narrower_than_spread(which, language, request):
     _, lipsync, timeline = request.getfixturevalue(which)
     rounded = vowel_frames(timeline, ROUNDED[language])
     spread = vowel_frames(timeline, SPREAD[language])
-    assert len(rounded) >= 5 and len(spread) >= 5
+    assert len(rounded) >= 5
+    assert len(spread) >= 5
     assert np.nanmean(lipsync.mouth_width[rounded]) < np.nanmean(lipsync.mouth_width[spread])
 
 
@@ -173,5 +174,6 @@ def test_render_size_is_longer_side(tmp_path):
     result = render_script("Short test.", output, RenderSettings(portrait=portrait, size=320, background="#203040"))
     info = probe(output)
     assert max(info.width, info.height) == 320
-    assert info.width % 2 == 0 and info.height % 2 == 0
+    assert info.width % 2 == 0
+    assert info.height % 2 == 0
     assert (result.width, result.height) == (info.width, info.height)

@@ -48,7 +48,9 @@ def test_parse_tag(sentence, emotion, intensity, unknown):
 
 def test_tag_with_bad_intensity_keeps_label():
     text, tag, _, bad = parse_tag("[sad:loud] Bad news.")
-    assert tag is not None and tag.emotion == "sad" and tag.intensity is None
+    assert tag is not None
+    assert tag.emotion == "sad"
+    assert tag.intensity is None
     assert bad == "loud"
     assert text == "Bad news."
 
