@@ -22,8 +22,8 @@ from pathlib import Path
 from bench.common import ROOT, cut_at_sentence, git_revision, machine, thucnews_texts
 
 # Characters of Chinese news that the zh-baker voice reads in about 30 s and 3 min
-# (it speaks about 4.3 characters per second, pauses included).
-LENGTHS = {"30s": 130, "3min": 780}
+# (measured: about 3.3 to 4.9 characters per second, pauses and numbers included).
+LENGTHS = {"30s": 100, "3min": 880}
 STAGES = ("portrait", "plan", "voice", "performance", "render", "write")
 
 

@@ -246,15 +246,39 @@ def _run_acoustic(models: _Models, ids: list[int], speed_ratio: float) -> tuple[
     return mel, durations.astype(np.int64)
 
 
+# Vocoder window: frames kept per call, and frames of context on each side (more than the
+# generator's receptive field, so windows join without audible seams).
+VOCODER_CHUNK = 200
+VOCODER_CONTEXT = 24
+
+
 def _run_vocoder(models: _Models, mel: np.ndarray) -> np.ndarray:
+    """Vocode `mel` [1, T_mel, 80] in fixed-size windows; return [T_mel * HOP_LENGTH] samples.
+
+    MB-MelGAN's activations grow with the input length (a 10 s clause needs hundreds of MB),
+    so the mel is cut into windows of VOCODER_CHUNK frames, each with up to VOCODER_CONTEXT
+    frames of neighbours on both sides that are vocoded and then dropped. Memory is then
+    bounded by the window size, whatever the clause length.
+    """
     interpreter = models.vocoder
     detail = interpreter.get_input_details()[0]
-    interpreter.resize_tensor_input(detail["index"], list(mel.shape))
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(detail["index"], mel)
-    interpreter.invoke()
-    audio = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])  # [1, T_s, 1]
-    return audio[0, :, 0].astype(np.float32)
+    output_index = interpreter.get_output_details()[0]["index"]
+    frames = mel.shape[1]
+    pieces = []
+    for start in range(0, frames, VOCODER_CHUNK):
+        end = min(frames, start + VOCODER_CHUNK)
+        # Real neighbours only, never padding: a window cut at the clause's edges sees the
+        # same zero padding as a whole-clause run, so the result matches it sample for sample.
+        first, last = max(0, start - VOCODER_CONTEXT), min(frames, end + VOCODER_CONTEXT)
+        window = np.ascontiguousarray(mel[:, first:last])  # [1, T_window, 80]
+        if tuple(interpreter.get_input_details()[0]["shape"]) != window.shape:
+            interpreter.resize_tensor_input(detail["index"], list(window.shape))
+            interpreter.allocate_tensors()
+        interpreter.set_tensor(detail["index"], window)
+        interpreter.invoke()
+        audio = interpreter.get_tensor(output_index)[0, :, 0]  # [T_window * HOP_LENGTH]
+        pieces.append(audio[(start - first) * HOP_LENGTH : (end - first) * HOP_LENGTH])
+    return np.concatenate(pieces).astype(np.float32)
 
 
 def group_token_durations(symbols: list[str], frames: np.ndarray) -> list[tuple[str, int]]:

