@@ -32,24 +32,32 @@ def _help(en: str, zh: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser; help text follows the UI language."""
+    from avatar import __version__
+
+    # The common options work before or after the command ("avatar -v render" and
+    # "avatar render -v"); SUPPRESS keeps the subcommand's unset default from hiding the first.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--ui-lang", choices=["zh", "en"], default=argparse.SUPPRESS,
+                        help=_help("language of messages (default: from the locale)", "界面语言（默认跟随系统区域设置）"))
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help=_help("log each stage", "输出详细日志"))
     parser = argparse.ArgumentParser(
         prog="avatar",
+        parents=[common],
         description=_help("Turn a script into a video of a presenter who speaks it with emotion.",
                           "把文稿变成带情感朗读的虚拟主播视频。"),
     )
-    parser.add_argument("--ui-lang", choices=["zh", "en"],
-                        help=_help("language of messages (default: from the locale)", "界面语言（默认跟随系统区域设置）"))
-    parser.add_argument("-v", "--verbose", action="store_true", help=_help("log each stage", "输出详细日志"))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    render = commands.add_parser("render", help=_help("render a script to MP4", "把文稿渲染成 MP4 视频"))
+    render = commands.add_parser("render", parents=[common], help=_help("render a script to MP4", "把文稿渲染成 MP4 视频"))
     render.add_argument("script", help=_help("UTF-8 text file; - reads standard input", "UTF-8 文本文件；- 表示从标准输入读取"))
     render.add_argument("-o", "--output", required=True, type=Path,
                         help=_help("output MP4; OUT.srt and OUT.timeline.json are written beside it",
                                    "输出 MP4 文件；同目录下还会生成 OUT.srt 和 OUT.timeline.json"))
     _add_render_options(render)
 
-    say = commands.add_parser("say", help=_help("speak text to a WAV file", "把文字合成为 WAV 语音"))
+    say = commands.add_parser("say", parents=[common], help=_help("speak text to a WAV file", "把文字合成为 WAV 语音"))
     say.add_argument("text", help=_help("text to speak; - reads standard input", "要朗读的文字；- 表示从标准输入读取"))
     say.add_argument("-o", "--output", required=True, type=Path, help=_help("output WAV file", "输出 WAV 文件"))
     say.add_argument("--lang", default="auto", choices=["auto", "zh", "en"],
@@ -59,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "所有句子的情绪，如 happy 或 sad:0.8（默认根据文字判断）"))
     say.add_argument("--seed", type=int, default=0, help=_help("seed for voice variation", "语音随机种子"))
 
-    demo = commands.add_parser("demo", help=_help("render the two demo videos into out/", "在 out/ 中渲染两段演示视频"))
+    demo = commands.add_parser("demo", parents=[common], help=_help("render the two demo videos into out/", "在 out/ 中渲染两段演示视频"))
     demo.add_argument("-d", "--directory", type=Path, default=Path("out"),
                       help=_help("output folder (default: out)", "输出目录（默认 out）"))
     demo.add_argument("--size", type=int, default=512, help=_help("longer side in pixels", "视频长边像素数"))
@@ -71,9 +79,11 @@ def _add_render_options(command: argparse.ArgumentParser) -> None:
                          help=_help("portrait image (default: the embedded portrait)", "肖像图片（默认使用内置肖像）"))
     command.add_argument("--lang", default="auto", choices=["auto", "zh", "en"],
                          help=_help("main language, which selects the voice (default: auto)", "主要语言，决定使用的声音（默认 auto）"))
-    command.add_argument("--fps", type=int, default=25, help=_help("frames per second (default: 25)", "帧率（默认 25）"))
+    command.add_argument("--fps", type=int, default=25,
+                         help=_help("frames per second, 1 to 60 (default: 25)", "帧率，1 到 60（默认 25）"))
     command.add_argument("--size", type=int, default=512,
-                         help=_help("longer side of the video in pixels (default: 512)", "视频长边像素数（默认 512）"))
+                         help=_help("longer side of the video in pixels, 256 to 1920, rounded down to even (default: 512)",
+                                    "视频长边像素数，256 到 1920，取不大于它的偶数（默认 512）"))
     command.add_argument("--background", metavar="COLOR|IMAGE",
                          help=_help("replace the portrait's background with #RRGGBB or an image",
                                     "用 #RRGGBB 颜色或图片替换肖像背景"))
@@ -88,6 +98,8 @@ def _read_script(source: str) -> str:
     if source == "-":
         return sys.stdin.read()
     path = Path(source)
+    if path.is_dir():
+        raise AvatarError("path_is_directory", path=source)
     if not path.is_file():
         raise AvatarError("file_not_found", path=source)
     try:
@@ -137,14 +149,24 @@ def _render(script_source: str, output: Path, options: argparse.Namespace) -> No
     progress = _ProgressPrinter()
     started = time.perf_counter()
     try:
-        result = render_script(script, output, settings, progress)
+        result = render_script(script, output, settings, progress,
+                               script_path=None if script_source == "-" else Path(script_source))
     finally:
         progress.close()
-    for notice in result.plan.warnings:
-        print(tr("warning_prefix") + notice.message(), file=sys.stderr)
+    _print_notices(result.plan.warnings)
     print(tr("done_render", path=str(output), seconds=result.duration, segments=len(result.plan.segments),
-             wall=time.perf_counter() - started))
+             sentences=_count_sentences(len(result.plan.segments)), wall=time.perf_counter() - started))
     print(tr("done_files", srt=str(result.subtitles), timeline=str(result.timeline)))
+
+
+def _count_sentences(count: int) -> str:
+    """Return "1 sentence" or "N sentences" for the English message (Chinese has no plural)."""
+    return f"{count} sentence" if count == 1 else f"{count} sentences"
+
+
+def _print_notices(notices) -> None:
+    for notice in notices:
+        print(tr("warning_prefix") + notice.message(), file=sys.stderr)
 
 
 def _say(options: argparse.Namespace) -> None:
@@ -153,7 +175,8 @@ def _say(options: argparse.Namespace) -> None:
 
     text = sys.stdin.read() if options.text == "-" else options.text
     emotion = parse_emotion(options.emotion) if options.emotion else None
-    utterance = speak_text(text, options.output, options.lang, emotion, seed=options.seed)
+    utterance, plan = speak_text(text, options.output, options.lang, emotion, seed=options.seed)
+    _print_notices(plan.warnings)
     print(tr("done_say", path=str(options.output), seconds=utterance.duration, sample_rate=utterance.sample_rate))
 
 
@@ -226,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         if position + 1 < len(arguments) and arguments[position + 1] in i18n.SUPPORTED:
             i18n.set_language(arguments[position + 1])
     options = build_parser().parse_args(arguments)
-    if options.ui_lang:
+    options.verbose = getattr(options, "verbose", False)
+    if getattr(options, "ui_lang", None):
         i18n.set_language(options.ui_lang)
     if not options.verbose and argv is None:
         _silence_native_logs()

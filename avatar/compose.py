@@ -30,9 +30,10 @@ from typing import Literal
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont
 
 from avatar.errors import AvatarError
+from avatar.images import open_image
 from avatar.subtitles import Cue, is_wide, split_tokens
 from avatar.timing import frame_to_sample
 
@@ -115,7 +116,8 @@ class Background:
 
         path = Path(value).expanduser()
         if not path.exists():
-            raise AvatarError("file_not_found", path=str(path))
+            # A bare word such as "red" is more likely a colour than a missing file.
+            raise AvatarError("background_not_found", value=value)
         _read_image(path)  # reject an unreadable image now rather than at the first frame
         return cls(kind="image", path=path)
 
@@ -132,13 +134,7 @@ class Background:
 
 def _read_image(path: Path) -> np.ndarray:
     """Read an image file as (H, W, 3) uint8 RGB, compositing any transparency over black."""
-    try:
-        with Image.open(path) as image:
-            image.load()
-            rgb = image.convert("RGB")
-    except (OSError, UnidentifiedImageError, ValueError) as error:
-        raise AvatarError("background_unreadable", path=str(path), reason=str(error)) from error
-    return np.asarray(rgb)
+    return np.asarray(open_image(path, str(path), "background_unreadable").convert("RGB"))
 
 
 def _cover_fit(image: np.ndarray, width: int, height: int) -> np.ndarray:

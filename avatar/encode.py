@@ -215,7 +215,10 @@ class VideoEncoder:
             if self.frames_written > self.expected_frames:
                 self._pad_audio()
 
-            os.replace(self._temp_output, self.path)
+            try:
+                os.replace(self._temp_output, self.path)
+            except OSError as error:
+                raise AvatarError("output_write_failed", path=str(self.path), reason=error.strerror or str(error)) from None
         except BaseException:
             self.abort()
             raise

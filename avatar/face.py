@@ -19,9 +19,9 @@ from typing import Literal
 import cv2
 import mediapipe as mp
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from avatar.errors import AvatarError
+from avatar.images import open_image
 
 logger = logging.getLogger(__name__)
 
@@ -192,14 +192,7 @@ def _face_area(landmarks: np.ndarray) -> float:
 
 def _read_image(path: Path, shown: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Return the RGB pixels (alpha composited) and the alpha channel if it is a cut-out."""
-    if not path.is_file():
-        raise AvatarError("file_not_found", path=shown)
-    try:
-        with Image.open(path) as opened:
-            image = ImageOps.exif_transpose(opened)
-            image.load()
-    except (UnidentifiedImageError, OSError, ValueError) as error:
-        raise AvatarError("portrait_unreadable", path=shown, reason=str(error) or type(error).__name__) from error
+    image = open_image(path, shown, "portrait_unreadable")
 
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     if not has_alpha:

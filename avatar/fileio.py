@@ -34,10 +34,29 @@ def atomic_path(path: Path) -> Iterator[Path]:
     temporary = create_temp_beside(path)
     try:
         yield Path(temporary)
-        os.replace(temporary, path)
+        try:
+            os.replace(temporary, path)
+        except OSError as error:
+            raise AvatarError("output_write_failed", path=str(path), reason=error.strerror or str(error)) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def check_output_path(path: Path, suffix: str, inputs: tuple[Path | None, ...] = ()) -> None:
+    """Reject an output path before any work: wrong suffix, a folder, or one of the `inputs`.
+
+    Also creates the output's folder and a temporary file in it, so that a folder that
+    cannot be created or written fails now rather than after minutes of rendering.
+    """
+    if path.suffix.lower() != suffix:
+        raise AvatarError("invalid_output", path=str(path), suffix=suffix)
+    if path.is_dir():
+        raise AvatarError("path_is_directory", path=str(path))
+    for source in inputs:
+        if source is not None and source.exists() and path.exists() and os.path.samefile(source, path):
+            raise AvatarError("output_is_input", path=str(path))
+    create_temp_beside(path).unlink()
 
 
 def create_temp_beside(path: Path) -> Path:
@@ -47,7 +66,10 @@ def create_temp_beside(path: Path) -> Path:
     so it gets the permissions a plain `open()` would give (0666 less the umask).
     """
     ensure_parent(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{path.suffix}", dir=path.parent)
+    except OSError as error:
+        raise AvatarError("output_write_failed", path=str(path), reason=error.strerror or str(error)) from None
     os.close(handle)
     os.chmod(temporary, 0o666 & ~_UMASK)
     return Path(temporary)

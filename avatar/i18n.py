@@ -59,6 +59,34 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "找不到文件：{path}。请检查路径是否正确。",
         "en": "File not found: {path}. Check the path.",
     },
+    "path_is_directory": {
+        "zh": "{path} 是一个目录，这里需要文件。请给出文件路径。",
+        "en": "{path} is a folder, but a file is needed here. Give the path of a file.",
+    },
+    "image_too_large": {
+        "zh": "图片 {path} 太大（{width}×{height}），最多支持 {limit} 百万像素。请先缩小图片。",
+        "en": "The image {path} is too large ({width}×{height}); at most {limit} megapixels are supported. Scale it down first.",
+    },
+    "background_not_found": {
+        "zh": "背景 {value!r} 既不是 #RRGGBB 颜色，也不是已存在的图片文件。请使用如 #1f2a44 的颜色或图片路径。",
+        "en": "The background {value!r} is neither a #RRGGBB colour nor an existing image file. Use a colour such as #1f2a44 or an image path.",
+    },
+    "output_is_input": {
+        "zh": "输出文件 {path} 与输入文稿相同，会覆盖文稿。请换一个输出路径。",
+        "en": "The output {path} is the input script itself and would overwrite it. Choose another output path.",
+    },
+    "language_mismatch": {
+        "zh": "文稿中没有英文内容，英文声音无法朗读。请去掉 --lang en，或使用 --lang zh。",
+        "en": "The script has no English text for the English voice to read. Drop --lang en or use --lang zh.",
+    },
+    "warn_english_for_chinese_voice": {
+        "zh": "第 {index} 句是英文，但本次使用中文声音：英文单词会逐个字母拼读。",
+        "en": "Sentence {index} is English but the voice is Chinese, so English words are spelled letter by letter.",
+    },
+    "warn_chinese_for_english_voice": {
+        "zh": "第 {index} 句是中文，但本次使用英文声音：其中的中文字符会被跳过。",
+        "en": "Sentence {index} is Chinese but the voice is English, so its Chinese characters are skipped.",
+    },
     "file_unreadable": {
         "zh": "无法读取文件 {path}：{reason}",
         "en": "Cannot read {path}: {reason}",
@@ -68,8 +96,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Script {path} is not UTF-8 text. Save it as UTF-8 and try again.",
     },
     "script_empty": {
-        "zh": "脚本没有可朗读的文字（只有空白、表情符号或标点）。请输入至少一句中文或英文。",
-        "en": "The script has nothing to speak (only whitespace, emoji or punctuation). Enter at least one Chinese or English sentence.",
+        "zh": "文稿中没有可朗读的中文或英文文字（空白、表情符号、标点和其他文字都会跳过）。请输入至少一句中文或英文。",
+        "en": "The script has no Chinese or English text to speak (whitespace, emoji, punctuation and other writing systems are skipped). Enter at least one Chinese or English sentence.",
     },
     "invalid_language": {
         "zh": "不支持的语言 {value!r}。可选：auto、zh、en。",
@@ -90,6 +118,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "invalid_size": {
         "zh": "尺寸 {value} 无效，应在 {low} 到 {high} 像素之间。",
         "en": "Invalid size {value}: use a value from {low} to {high} pixels.",
+    },
+    "invalid_seed": {
+        "zh": "随机种子 {value} 无效，应在 {low} 到 {high} 之间。",
+        "en": "Invalid seed {value}: use a whole number from {low} to {high}.",
     },
     "invalid_output": {
         "zh": "输出文件 {path} 的扩展名应为 {suffix}。",
@@ -205,7 +237,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "progress_render": {"zh": "渲染视频", "en": "Rendering video"},
     "done_render": {
         "zh": "已生成 {path}（{seconds:.1f} 秒，{segments} 句，用时 {wall:.1f} 秒）",
-        "en": "Wrote {path} ({seconds:.1f} s, {segments} sentences, in {wall:.1f} s)",
+        "en": "Wrote {path} ({seconds:.1f} s, {sentences}, in {wall:.1f} s)",
     },
     "done_files": {
         "zh": "字幕：{srt}\n时间轴：{timeline}",

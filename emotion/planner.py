@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from avatar.errors import AvatarError
 from emotion.lexicon import label_sentence
@@ -10,6 +11,10 @@ from emotion.segment import RawSentence, detect_language, read_sentences, speech
 from emotion.types import EMOTIONS, VALENCE_AROUSAL, EmotionPlan, Language, Notice, Segment
 
 logger = logging.getLogger(__name__)
+
+_LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
+# Message key for a sentence whose language differs from the voice's, by voice language.
+_OTHER_LANGUAGE_NOTICE = {"zh": "warn_english_for_chinese_voice", "en": "warn_chinese_for_english_voice"}
 
 # Intensity given to an inline tag or override that names no intensity.
 DEFAULT_OVERRIDE_INTENSITY = 0.7
@@ -79,11 +84,15 @@ def plan_script(
         else:
             result = label_sentence(sentence.text, segment_language)
             label, intensity, source, polarity = result.emotion, result.intensity, "lexicon", result.polarity
+        if label == "neutral":
+            intensity = 0.0  # neutral has no strength: a tag such as [neutral:0.9] means plain neutral
         segments.append(_make_segment(index, sentence, segment_language, label, intensity, source, polarity,
                                       is_last=index == len(sentences) - 1))
 
-    # 4. Choose the main language by how much of the script each language speaks.
+    # 4. Choose the main language by how much of the script each language speaks; it selects
+    #    the one voice of the render, so sentences in the other language get a notice.
     main_language = language if language != "auto" else _main_language(segments)
+    notices.extend(_language_notices(segments, main_language))
     logger.info(
         "planned %d sentences, main language %s, emotions %s",
         len(segments), main_language, ", ".join(f"{s.emotion}:{s.intensity:.2f}" for s in segments),
@@ -99,8 +108,23 @@ def _tag_notices(index: int, sentence: RawSentence) -> list[Notice]:
     if sentence.bad_intensity is not None:
         notices.append(Notice("warn_bad_tag_intensity", {"index": index + 1, "value": sentence.bad_intensity,
                                                          "default": DEFAULT_OVERRIDE_INTENSITY}))
+    # The caller shows notices to the user in their language; the log keeps an English copy.
     for notice in notices:
-        logger.warning("%s", notice.message("en"))
+        logger.info("%s", notice.message("en"))
+    return notices
+
+
+def _language_notices(segments: list[Segment], voice_language: Language) -> list[Notice]:
+    """Warn about sentences in the other language, or reject a script the voice cannot read at all."""
+    if voice_language == "en" and not any(_LATIN_OR_DIGIT.search(segment.text) for segment in segments):
+        raise AvatarError("language_mismatch")
+    notices = []
+    for segment in segments:
+        if segment.language == voice_language:
+            continue
+        notice = Notice(_OTHER_LANGUAGE_NOTICE[voice_language], {"index": segment.index + 1})
+        notices.append(notice)
+        logger.info("%s", notice.message("en"))
     return notices
 
 

@@ -66,6 +66,8 @@ class _Model:
 
 _model: _Model | None = None
 _lock = threading.Lock()
+# Longest run of words given to the model at once (see `split_long_text`).
+MAX_WORDS_PER_RUN = 40
 
 
 def _replace_random_ops(graph) -> list[str]:
@@ -198,6 +200,24 @@ def _read_temperature_any(match: re.Match) -> str:
     return f"{sign}{match.group(2)} degrees {'Fahrenheit' if unit == 'F' else 'Celsius'}"
 
 
+def split_long_text(text: str, max_words: int = MAX_WORDS_PER_RUN) -> list[str]:
+    """Cut text with more than `max_words` words into chunks, at clause marks where possible.
+
+    VITS memory and the noise inputs grow with the length of one model run (a 300-word
+    sentence without a full stop peaked at 1.8 GB), so no run gets more than `max_words`.
+    """
+    words = text.split()
+    if len(words) <= max_words:
+        return [text]
+    chunks: list[list[str]] = [[]]
+    for word in words:
+        chunks[-1].append(word)
+        at_clause_end = word[-1:] in ",;:"
+        if len(chunks[-1]) >= max_words or (at_clause_end and len(chunks[-1]) >= max_words // 2):
+            chunks.append([])
+    return [" ".join(chunk) for chunk in chunks if chunk]
+
+
 def _noise(seed: int, frames: int) -> np.ndarray:
     """Standard normal noise [1, _NOISE_ROWS, frames].
 
@@ -326,8 +346,9 @@ def synthesize_en(
         noise_w = config.noise_w_scale if noise_w is None else noise_w
         pieces: list[np.ndarray] = []
         spans: list[tuple[str, int]] = []
-        # espeak may split the text into several clauses; each is one model run.
-        for index, phonemes in enumerate(model.voice.phonemize(cleaned)):
+        # espeak may split each chunk into several sentences; each is one model run.
+        sentences = [phonemes for chunk in split_long_text(cleaned) for phonemes in model.voice.phonemize(chunk)]
+        for index, phonemes in enumerate(sentences):
             if not phonemes:
                 continue
             ids = model.voice.phonemes_to_ids(phonemes)

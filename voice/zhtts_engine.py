@@ -53,6 +53,8 @@ RANDOM_SEED2 = 7
 CLAUSE_MARKS = "、，。！？"
 # Extra silence after each clause mark, on top of the model's own closing "sil",
 # in milliseconds: a list comma is short, a sentence end long.
+# Longest clause given to FastSpeech2 in one run (see `split_clauses`).
+MAX_CLAUSE_CHARS = 60
 CLAUSE_PAUSE_MS = {"、": 40, "，": 80, "。": 120, "！": 120, "？": 120}
 
 # Prosody-boundary tokens of the Baker front end. They take part in the model's
@@ -211,10 +213,39 @@ def _load_models() -> _Models:
 def split_clauses(text: str) -> list[tuple[str, str]]:
     """Split `text` after each clause mark into (clause, mark) pairs.
 
-    The mark is "" for a clause that ends the text without one.
+    The mark is "" for a clause that ends the text without one. A clause longer than
+    MAX_CLAUSE_CHARS is cut between words into near-equal parts joined without a pause,
+    because FastSpeech2 fails beyond about 160 characters and its memory grows with length.
     """
     pieces = re.findall(f"([^{CLAUSE_MARKS}]*)([{CLAUSE_MARKS}]*)", text)
-    return [(clause, marks[:1]) for clause, marks in pieces if clause.strip()]
+    clauses: list[tuple[str, str]] = []
+    for clause, marks in pieces:
+        if not clause.strip():
+            continue
+        parts = _cut_between_words(clause, MAX_CLAUSE_CHARS)
+        clauses.extend((part, "") for part in parts[:-1])
+        clauses.append((parts[-1], marks[:1]))
+    return clauses
+
+
+def _cut_between_words(clause: str, limit: int) -> list[str]:
+    """Cut `clause` at jieba word boundaries into parts of at most about `limit` characters."""
+    if len(clause) <= limit:
+        return [clause]
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    count = -(-len(clause) // limit)  # ceiling division
+    target = len(clause) / count
+    parts, current = [], ""
+    for word in jieba.lcut(clause):
+        if current and len(current) + len(word) > target and len(parts) < count - 1:
+            parts.append(current)
+            current = ""
+        current += word
+    parts.append(current)
+    # A single word longer than the limit (a long digit reading, say) is cut by characters.
+    return [piece[i : i + limit] for piece in parts for i in range(0, len(piece), limit)]
 
 
 def _run_acoustic(models: _Models, ids: list[int], speed_ratio: float) -> tuple[np.ndarray, np.ndarray]:

@@ -54,7 +54,7 @@ def test_empty_script(tmp_path, capsys):
     path.write_text(" \n😀\n", encoding="utf-8")
     status, _, err = run(["render", str(path), "-o", str(tmp_path / "o.mp4")], capsys)
     assert status == 2
-    assert "nothing to speak" in err
+    assert "no Chinese or English text to speak" in err
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_locale_selects_chinese(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     status, _, err = run(["say", "", "-o", str(tmp_path / "o.wav")], capsys)
     assert status == 2
-    assert "没有可朗读的文字" in err
+    assert "没有可朗读的中文或英文文字" in err
 
 
 def test_say_writes_wav(tmp_path, capsys):
@@ -139,3 +139,76 @@ def test_say_chinese(tmp_path, capsys):
     samples, rate = soundfile.read(output)
     assert rate == 24000
     assert len(samples) / rate > 1.5
+
+
+def test_output_same_as_script_rejected(tmp_path, capsys):
+    script = tmp_path / "talk.mp4"
+    script.write_text("Hello there.", encoding="utf-8")
+    status, _, err = run(["render", str(script), "-o", str(script)], capsys)
+    assert status == 2
+    assert "overwrite" in err
+    assert script.read_text(encoding="utf-8") == "Hello there."
+
+
+def test_sidecar_same_as_script_rejected(tmp_path, capsys):
+    script = tmp_path / "talk.srt"
+    script.write_text("Hello there.", encoding="utf-8")
+    status, _, err = run(["render", str(script), "-o", str(tmp_path / "talk.mp4")], capsys)
+    assert status == 2
+    assert "talk.srt" in err
+    assert script.read_text(encoding="utf-8") == "Hello there."
+
+
+def test_output_folder_rejected(script, tmp_path, capsys):
+    folder = tmp_path / "video.mp4"
+    folder.mkdir()
+    status, _, err = run(["render", str(script), "-o", str(folder)], capsys)
+    assert status == 2
+    assert "is a folder" in err
+
+
+def test_script_folder_rejected(tmp_path, capsys):
+    status, _, err = run(["render", str(tmp_path), "-o", str(tmp_path / "o.mp4")], capsys)
+    assert status == 2
+    assert "is a folder" in err
+
+
+def test_unwritable_output_rejected(script, capsys):
+    status, _, err = run(["say", "Hi.", "-o", "/proc/avatar-test.wav"], capsys)
+    assert status == 2
+    assert "Cannot write /proc/avatar-test.wav" in err
+
+
+def test_english_voice_on_chinese_rejected(tmp_path, capsys):
+    path = tmp_path / "zh.txt"
+    path.write_text("今天天气很好。", encoding="utf-8")
+    status, _, err = run(["render", str(path), "-o", str(tmp_path / "o.mp4"), "--lang", "en"], capsys)
+    assert status == 2
+    assert "no English text" in err
+
+
+@pytest.mark.parametrize(("value", "fragment"), [("-1", "Invalid seed -1"), ("4294967296", "Invalid seed 4294967296")])
+def test_bad_seed(script, tmp_path, capsys, value, fragment):
+    status, _, err = run(["render", str(script), "-o", str(tmp_path / "o.mp4"), "--seed", value], capsys)
+    assert status == 2
+    assert fragment in err
+
+
+def test_colour_word_background(script, tmp_path, capsys):
+    status, _, err = run(["render", str(script), "-o", str(tmp_path / "o.mp4"), "--background", "red"], capsys)
+    assert status == 2
+    assert "#RRGGBB" in err
+
+
+def test_options_after_command(tmp_path, capsys):
+    status, _, err = run(["render", "-v", "--ui-lang", "zh", str(tmp_path / "nope.txt"), "-o", str(tmp_path / "o.mp4")],
+                         capsys)
+    assert status == 2
+    assert "找不到文件" in err
+
+
+def test_other_language_sentence_warns_once(tmp_path, capsys):
+    output = tmp_path / "mixed.wav"
+    status, _, err = run(["say", "今天天气很好。Good.", "-o", str(output)], capsys)
+    assert status == 0, err
+    assert err.count("Sentence 2 is English") == 1

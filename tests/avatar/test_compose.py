@@ -54,7 +54,8 @@ def test_background_rejects_missing_or_bad_file():
     with tempfile.TemporaryDirectory() as folder:
         with pytest.raises(AvatarError) as caught:
             Background.parse(str(Path(folder) / "nope.png"))
-        assert caught.value.key == "file_not_found"
+        assert caught.value.key == "background_not_found"
+        assert "nope.png" in caught.value.message("en")
 
         not_an_image = Path(folder) / "notes.png"
         not_an_image.write_text("not an image")

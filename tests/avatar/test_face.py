@@ -141,3 +141,27 @@ def test_small_image_rejected(tmp_path: Path) -> None:
         load_portrait(path)
     assert caught.value.key == "portrait_too_small"
     assert caught.value.params["width"] == 100
+
+
+@needs_data
+def test_sixteen_bit_grey_portrait_loads(tmp_path):
+    """A 16-bit grey PNG is scaled to 8 bits, not clipped to white."""
+    source = np.asarray(Image.open(PORTRAITS / "p01_real_frontal_woman_people0.png").convert("L"), dtype=np.uint16)
+    path = tmp_path / "grey16.png"
+    Image.fromarray(source * 257).save(path)
+    assert Image.open(path).mode.startswith("I")
+    portrait = load_portrait(path)
+    assert portrait.landmarks.shape[0] == 478
+    assert abs(float(portrait.image.mean()) - float(source.mean())) < 3.0
+
+
+def test_too_many_pixels_rejected(tmp_path, monkeypatch):
+    import avatar.images
+
+    monkeypatch.setattr(avatar.images, "MAX_PIXELS", 100)
+    path = tmp_path / "big.png"
+    Image.fromarray(np.zeros((20, 20, 3), np.uint8)).save(path)
+    with pytest.raises(AvatarError) as caught:
+        load_portrait(path)
+    assert caught.value.key == "image_too_large"
+    assert "big.png" in caught.value.message("en")

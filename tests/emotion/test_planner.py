@@ -30,7 +30,26 @@ def test_main_language_by_speech_units():
     plan = plan_script("今天我们讨论人工智能的发展。It matters.")
     assert plan.language == "zh"
     assert [s.language for s in plan.segments] == ["zh", "en"]
-    assert plan_script("今天我们讨论。", language="en").language == "en"
+    assert plan_script("今天我们讨论 AI。", language="en").language == "en"
+
+
+def test_english_voice_without_english_rejected():
+    with pytest.raises(AvatarError) as error:
+        plan_script("今天我们讨论。", language="en")
+    assert error.value.key == "language_mismatch"
+
+
+def test_other_language_sentences_get_notices():
+    plan = plan_script("今天天气很好，我们去公园散步吧。Great idea.")
+    assert plan.language == "zh"
+    assert [notice.key for notice in plan.warnings] == ["warn_english_for_chinese_voice"]
+    assert plan.warnings[0].params["index"] == 2
+
+
+def test_neutral_tag_has_no_intensity():
+    plan = plan_script("[neutral:0.9] The meeting starts at ten.")
+    assert plan.segments[0].emotion == "neutral"
+    assert plan.segments[0].intensity == 0.0
 
 
 def test_pauses_follow_structure():

