@@ -83,7 +83,7 @@ SUBSAMPLES = 4
 VISUAL_LEAD_S = 0.02
 # Before a pause the voice fades out before the last vowel's span ends (its TTS duration
 # includes the decay), so the mouth starts closing this long before that vowel ends,
-# taking at most half of it (see `_close_before_pauses`).
+# taking at most half of it (see `_close_around_pauses`).
 PAUSE_CLOSURE_LEAD_S = 0.06
 
 # Expression changes between sentences take about this long (10-90 %).
@@ -222,7 +222,7 @@ def _mouth_shape(utterance: Utterance, instants: np.ndarray, rate: int) -> tuple
     # Expand each phoneme into its targets, each over its share of the span.
     starts, ends, values, dominances, opening_taus = [], [], [], [], []
     lead = VISUAL_LEAD_S * rate
-    for symbol, span_start, span_end in _close_before_pauses(utterance.phonemes, PAUSE_CLOSURE_LEAD_S * rate):
+    for symbol, span_start, span_end in _close_around_pauses(utterance.phonemes, PAUSE_CLOSURE_LEAD_S * rate):
         position = span_start - lead
         length = span_end - span_start
         for target, share in viseme_targets(symbol):
@@ -258,13 +258,15 @@ def _mouth_shape(utterance: Utterance, instants: np.ndarray, rate: int) -> tuple
     return result[0], result[1]
 
 
-def _close_before_pauses(phonemes: tuple[Phoneme, ...], closure: float) -> list[tuple[str, float, float]]:
-    """Return (symbol, start, end) spans in which the mouth closes as the voice stops before a pause.
+def _close_around_pauses(phonemes: tuple[Phoneme, ...], closure: float) -> list[tuple[str, float, float]]:
+    """Return (symbol, start, end) spans in which the mouth stays closed through quiet edges of pauses.
 
     Before a pause the voice fades: the TTS span of the last vowel includes its decay, and
-    consonants after it ("leaf", "start") are quiet or silent closures. So each pause is
-    extended back over the consonants after the last vowel and over the last `closure`
-    samples of that vowel (at most half of it).
+    consonants after it ("leaf", "start") are quiet or silent closures. After a pause, the
+    consonants before the first vowel (the closure of "t" in "tian") are silent too. So each
+    pause is extended back over the consonants after the last vowel and over the last
+    `closure` samples of that vowel (at most half of it), and forward over the consonants
+    before the next vowel. The mouth then moves only while the voice sounds.
     """
     spans = [(phoneme.symbol, float(phoneme.start), float(phoneme.end)) for phoneme in phonemes]
 
@@ -275,22 +277,31 @@ def _close_before_pauses(phonemes: tuple[Phoneme, ...], closure: float) -> list[
         # A pinyin final may start with a glide ("ie" is [je]); it still holds a vowel.
         return "vowel" if any(target.vowel for target in targets) else "consonant"
 
-    for pause in range(1, len(spans)):
-        if kind(pause) != "pause" or kind(pause - 1) == "pause":
+    kinds = [kind(index) for index in range(len(spans))]
+    for pause in range(len(spans)):
+        if kinds[pause] != "pause" or (pause > 0 and kinds[pause - 1] == "pause"):
             continue
+        # Backwards: the consonants after the last vowel, and the vowel's fading tail.
         last = pause - 1
-        while last >= 0 and kind(last) == "consonant":
+        while last >= 0 and kinds[last] == "consonant":
             last -= 1
-        if last >= 0 and kind(last) == "vowel":
+        if last >= 0 and kinds[last] == "vowel":
             symbol, start, end = spans[last]
-            closure_start = end - min(closure, 0.5 * (end - start))
-            spans[last] = (symbol, start, closure_start)
+            pause_start = end - min(closure, 0.5 * (end - start))
+            spans[last] = (symbol, start, pause_start)
         else:
-            closure_start = spans[last + 1][1]
-        for consonant in range(last + 1, pause):
-            spans[consonant] = ("sil", closure_start, closure_start)
-        symbol, _, end = spans[pause]
-        spans[pause] = (symbol, closure_start, end)
+            pause_start = spans[last + 1][1]
+        # Forwards: over this run of pauses, then the consonants before the next vowel.
+        following = pause
+        while following + 1 < len(spans) and kinds[following + 1] == "pause":
+            following += 1
+        first = following + 1
+        while first < len(spans) and kinds[first] == "consonant":
+            first += 1
+        pause_end = spans[first][1] if first < len(spans) and kinds[first] == "vowel" else spans[first - 1][2]
+        for index in range(last + 1, max(first, following + 1)):
+            spans[index] = ("sil", pause_start, pause_start)
+        spans[pause] = ("sil", pause_start, pause_end)
     return [span for span in spans if span[2] > span[1]]
 
 

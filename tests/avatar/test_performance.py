@@ -202,3 +202,25 @@ def test_broken_utterance_rejected() -> None:
     with pytest.raises(AvatarError) as caught:
         perform(broken, make_plan("neutral"), FPS)
     assert caught.value.key == "invalid_utterance"
+
+
+def test_quiet_consonants_at_pause_edges_stay_closed() -> None:
+    """Consonants between a pause and a vowel are near-silent, so the mouth stays shut through them."""
+    spans = [("sil", 400, 0), ("t", 120, 0), ("a1", 300, 0), ("f", 120, 0), ("sil", 400, 0)]
+    performance = perform(make_utterance(spans), make_plan("neutral"), FPS)
+    opening = performance.mouth_opening
+    assert opening[frame_at(440)] < 0.1  # inside the initial "t", after the pause
+    assert opening[frame_at(670)] > 0.5  # the vowel
+    assert opening[frame_at(900)] < 0.1  # inside the final "f", before the pause
+
+
+def test_pause_edges_keep_spans_contiguous() -> None:
+    from avatar.performance import _close_around_pauses
+
+    spans = [("k", 80, 0), ("sil", 200, 0), ("t", 100, 0), ("a1", 200, 0), ("s", 90, 0), ("sil", 100, 0), ("m", 60, 0)]
+    utterance = make_utterance(spans)
+    closed = _close_around_pauses(utterance.phonemes, 0.06 * RATE)
+    assert closed[0][1] == 0.0
+    for (_, _, end), (_, start, _) in zip(closed, closed[1:], strict=False):
+        assert start == end
+    assert closed[-1][2] == float(len(utterance.waveform))
