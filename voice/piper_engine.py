@@ -152,12 +152,21 @@ def _load_model() -> _Model:
     return _model
 
 
-def strip_cjk(text: str) -> str:
-    """Remove CJK characters, which the English voice would read as "Chinese letter"."""
-    kept = _CJK.sub(" ", text)
-    if kept != text:
-        logger.warning("The English voice skipped Chinese characters in %r", text)
+def strip_non_latin(text: str) -> str:
+    """Remove letters of writing systems other than Latin (CJK, kana, Hangul, Arabic, …).
+
+    espeak's English voice reads them as "Chinese letter" and the like, or mangles them.
+    """
+    kept = "".join(" " if _is_foreign_letter(character) else character for character in _CJK.sub(" ", text))
+    if kept.split() != text.split():
+        logger.warning("The English voice skipped letters it cannot read in %r", text)
     return re.sub(r"\s+", " ", kept).strip()
+
+
+def _is_foreign_letter(character: str) -> bool:
+    if not unicodedata.category(character).startswith("L"):
+        return False
+    return not unicodedata.name(character, "").startswith("LATIN")
 
 
 _CURRENCY_WORDS = {"$": ("dollar", "dollars"), "£": ("pound", "pounds"), "€": ("euro", "euros"), "¥": ("yen", "yen")}
@@ -320,7 +329,7 @@ def synthesize_en(
     """Speak English text with the joe voice.
 
     Args:
-        text: English text; CJK characters are skipped with a warning.
+        text: English text; letters of other writing systems are skipped with a warning.
         speed: speaking-rate factor; above 1 is faster (piper's length_scale is 1/speed).
         seed: seed of the model's noise; the same seed and text give the same samples.
         segment: segment index written into every phoneme.
@@ -335,7 +344,7 @@ def synthesize_en(
     """
     if speed <= 0:
         raise ValueError(f"speed must be positive, got {speed}")
-    cleaned = strip_cjk(unicodedata.normalize("NFC", text))
+    cleaned = strip_non_latin(unicodedata.normalize("NFC", text))
     if not re.search(r"[A-Za-z0-9]", cleaned):
         raise ValueError(f"no English words to speak in {text!r}")
 

@@ -108,7 +108,7 @@ def _speakable_text(segment: Segment, voice: VoiceInfo) -> str:
         return normalize_zh(segment.text)
     if segment.language == "zh":
         logger.warning("Sentence %d is Chinese but the voice %s speaks only English", segment.index, voice.id)
-    text = piper_engine.normalize_en(piper_engine.strip_cjk(segment.text))
+    text = piper_engine.normalize_en(piper_engine.strip_non_latin(segment.text))
     return text if any(character.isalnum() for character in text) else ""
 
 

@@ -75,12 +75,17 @@ def test_piper_same_seed_reproduces():
     assert not (len(first.waveform) == len(other.waveform) and np.array_equal(first.waveform, other.waveform))
 
 
-def test_piper_skips_chinese_characters(caplog):
+@pytest.mark.parametrize("foreign", ["你好", "こんにちは", "안녕하세요", "مرحبا"])
+def test_piper_skips_non_latin_letters(caplog, foreign):
     caplog.set_level("WARNING", logger="voice.piper_engine")
-    mixed = piper_engine.synthesize_en("Hello 你好 friend.")
+    mixed = piper_engine.synthesize_en(f"Hello {foreign} friend.")
     plain = piper_engine.synthesize_en("Hello friend.")
-    assert "skipped Chinese characters" in caplog.text
+    assert "skipped letters it cannot read" in caplog.text
     assert [p.symbol for p in mixed.phonemes] == [p.symbol for p in plain.phonemes]
+
+
+def test_strip_non_latin_keeps_accented_latin():
+    assert piper_engine.strip_non_latin("Café naïve 안녕") == "Café naïve"
 
 
 def test_piper_rejects_text_without_words():
