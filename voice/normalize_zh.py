@@ -38,6 +38,8 @@ UNITS = {
 }  # fmt: skip
 
 CURRENCIES = {"$": "美元", "¥": "元", "€": "欧元", "£": "英镑"}
+# Dollars of other regions, by the prefix before "$" (HK$200 is 二百港元).
+REGIONAL_DOLLARS = {"HK": "港元", "US": "美元", "NT": "新台币", "A": "澳元", "C": "加元", "S": "新加坡元"}
 
 # Measure words before which a lone 2 is read 两 (两个, 两次), not 二.
 _LIANG_MEASURES = "个位只件本条张次种名家辆台双对块天周岁项门"
@@ -144,6 +146,12 @@ def _replace_dates(text: str) -> str:
         return _date(year, month, day)
 
     text = re.sub(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d.])", iso, text)
+    # A span of two years (2010-2011赛季) reads both as years: 二零一零到二零一一.
+    text = re.sub(
+        r"(?<!\d)((?:19|20)\d{2})\s*[-~～—–]\s*((?:19|20)\d{2})(?!\d)",
+        lambda match: f"{read_digits(match.group(1))}到{read_digits(match.group(2))}",
+        text,
+    )
     # Years are read digit by digit: 2024年 -> 二零二四年.
     text = re.sub(r"(?<!\d)(\d{2,4})(?=\s*年)", lambda match: read_digits(match.group(1)), text)
     return text
@@ -171,6 +179,29 @@ def _replace_times(text: str) -> str:
     return text
 
 
+def _replace_phones_and_ranges(text: str) -> str:
+    """Phone numbers (read digit by digit) and ranges between numbers (read with 到)."""
+    # International numbers: +86 138 1234 5678 -> 加八六一三八一二三四五六七八.
+    text = re.sub(
+        r"\+(\d{1,3})[\s-]*(\d{2,4}(?:[\s-]\d{3,4}){1,3})(?!\d)",
+        lambda match: "加" + read_digits(match.group(1)) + read_digits(re.sub(r"\D", "", match.group(2))),
+        text,
+    )
+    # Numbers with an area code: 010-12345678.
+    text = re.sub(
+        r"(?<!\d)(\d{3,4})-(\d{7,8})(?!\d)", lambda match: read_digits(match.group(1) + match.group(2)), text
+    )
+    # A score after 比分 (比分是98-95) is read with 比, not as a range.
+    text = re.sub(
+        r"(比分[^，。,\d]{0,3})(\d+)\s*[-:：]\s*(\d+)",
+        lambda match: f"{match.group(1)}{read_number(match.group(2))}比{read_number(match.group(3))}",
+        text,
+    )
+    # Ranges: 3-5天, 10~20, 50%-60%, 3.5万-4万元 -> …到…. A dash right after a number (or
+    # its %, ‰ or 万/亿) and before another number is never a minus sign.
+    return re.sub(r"(?<=[\d%‰万亿])\s*(?:-|~|～|—|–)\s*(?=[$¥€£]?\d)", "到", text)
+
+
 def _replace_measures(text: str) -> str:
     """Temperatures, currencies, percentages, fractions and number units."""
 
@@ -188,10 +219,13 @@ def _replace_measures(text: str) -> str:
     text = re.sub(rf"(?<![\d.])(-)?({_NUMBER})\s*°", lambda m: signed(m.group(1), m.group(2)) + "度", text)
 
     def currency(match: re.Match) -> str:
-        sign, symbol, number, scale = match.group(1), match.group(2), match.group(3), match.group(4) or ""
-        return signed(sign, number) + scale + CURRENCIES[symbol]
+        sign, region, symbol, number = match.group(1), match.group(2) or "", match.group(3), match.group(4)
+        scale = match.group(5) or ""
+        # "¥1,299.50元" names the unit twice; it is read once.
+        name = REGIONAL_DOLLARS.get(region, CURRENCIES[symbol]) if symbol == "$" else CURRENCIES[symbol]
+        return signed(sign, number) + scale + name
 
-    text = re.sub(rf"(-)?([$¥€£])\s*({_NUMBER})\s*(万|亿)?", currency, text)
+    text = re.sub(rf"(-)?(HK|US|NT|A|C|S)?([$¥€£])\s*({_NUMBER})\s*(万|亿)?(?:元(?!旦))?", currency, text)
 
     text = re.sub(rf"(-)?({_NUMBER})\s*%", lambda m: ("负" if m.group(1) else "") + "百分之" + read_number(m.group(2)), text)
     text = re.sub(rf"(-)?({_NUMBER})\s*‰", lambda m: ("负" if m.group(1) else "") + "千分之" + read_number(m.group(2)), text)
@@ -214,12 +248,6 @@ def _replace_measures(text: str) -> str:
 
 
 def _replace_numbers(text: str) -> str:
-    # Phone numbers with an area code: 010-12345678, read digit by digit.
-    text = re.sub(
-        r"(?<!\d)(\d{3,4})-(\d{7,8})(?!\d)", lambda match: read_digits(match.group(1) + match.group(2)), text
-    )
-    # Ranges: 3-5天, 10~20 -> 三到五天.
-    text = re.sub(r"(?<=\d)\s*(?:-|~|～|—|–)\s*(?=\d)", "到", text)
     # A minus sign before a number that does not follow a word or a number.
     text = re.sub(r"(?<![\w.])-(?=\d)", "负", text)
     # A lone 2 before a measure word: 2个 -> 两个.
@@ -239,6 +267,10 @@ def _replace_numbers(text: str) -> str:
 
 
 def _replace_letters(text: str) -> str:
+    # "No.1" is 第一; a dot inside a name or address (www.example.com) is read 点, not a pause.
+    text = re.sub(r"\b[Nn]o\.\s*(?=[零一二三四五六七八九十百千万两])", "第", text)
+    text = re.sub(r"(?<=[A-Za-z0-9])\.(?=[A-Za-z0-9])", "点", text)
+
     def spell(match: re.Match) -> str:
         word = match.group(0)
         logger.debug("Spelling the Latin word %r letter by letter for the Chinese voice", word)
@@ -280,6 +312,9 @@ def normalize_zh(text: str) -> str:
     text = text.replace("...", "…")
     text = _replace_dates(text)
     text = _replace_times(text)
+    text = _replace_phones_and_ranges(text)
+    # A decimal written without its leading zero: .5 -> 0.5.
+    text = re.sub(r"(?<![0-9A-Za-z.])\.(?=\d)", "0.", text)
     text = _replace_measures(text)
     text = _replace_numbers(text)
     text = _replace_letters(text)

