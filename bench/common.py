@@ -42,6 +42,16 @@ def cut_at_sentence(text: str, max_chars: int) -> str:
     return result or text[:max_chars]
 
 
+def record(title: str, command: str, notes: str, table: str) -> None:
+    """Append a result section to docs/benchmarks.md with the date, commit, command and machine."""
+    import time
+
+    section = (f"\n## {title} ({time.strftime('%Y-%m-%d')}, {git_revision()})\n\n"
+               f"Command: `{command}`  \nMachine: {machine()}  \n{notes}\n\n{table}\n")
+    with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as handle:
+        handle.write(section)
+
+
 def machine() -> str:
     """Describe this machine in one line for benchmark records."""
     cpu = platform.processor() or platform.machine()

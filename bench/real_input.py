@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import ROOT, git_revision, machine, require_data, zh_news_scripts
+from bench.common import ROOT, record, require_data, zh_news_scripts
 
 
 def middle_frame_png(video: Path, png: Path) -> None:
@@ -83,14 +83,10 @@ def main() -> None:
                        "|---|---|---|---|---|---|---|", *rows])
     print(table)
     if options.record:
-        header = (f"\n## Real input ({time.strftime('%Y-%m-%d')}, {git_revision()})\n\n"
-                  f"Command: `.venv/bin/python -m bench.real_input --out /tmp/real_input --size {options.size}`  \n"
-                  f"Machine: {machine()}  \nOne run per script. Lip sync is measured on the output file: the lag "
-                  f"(frames) and value of the peak cross-correlation between mouth opening and loudness; the "
-                  f"silence ratio is the largest mouth opening in a pause of 300 ms or more over the median "
-                  f"opening during speech.\n\n")
-        with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as handle:
-            handle.write(header + table + "\n")
+        record("Real input", f".venv/bin/python -m bench.real_input --out /tmp/real_input --size {options.size}",
+               "One run per script. Lip sync is measured on the output file: the lag (frames) and value of the "
+               "peak cross-correlation between mouth opening and loudness; the silence ratio is the largest mouth "
+               "opening in a pause of 300 ms or more over the median opening during speech.", table)
 
 
 if __name__ == "__main__":

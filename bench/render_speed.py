@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, cut_at_sentence, git_revision, machine, thucnews_texts
+from bench.common import ROOT, cut_at_sentence, record, thucnews_texts
 
 # Characters of Chinese news that the zh-baker voice reads in about 30 s and 3 min
 # (measured: about 3.3 to 4.9 characters per second, pauses and numbers included).
@@ -93,11 +93,8 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if options.record:
-        header = (f"\n## Render speed ({time.strftime('%Y-%m-%d')}, {git_revision()})\n\n"
-                  f"Command: `.venv/bin/python -m bench.render_speed --runs {options.runs} --size {options.size}`  \n"
-                  f"Machine: {machine()}  \nMedian of {options.runs} runs per script; stage columns in seconds.\n\n")
-        with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as handle:
-            handle.write(header + table + "\n")
+        record("Render speed", f".venv/bin/python -m bench.render_speed --runs {options.runs} --size {options.size}",
+               f"Median of {options.runs} runs per script; stage columns in seconds.", table)
 
 
 if __name__ == "__main__":
