@@ -77,9 +77,9 @@ WIDTH_TAU_S = 0.07
 NEIGHBOURS = 8
 # Sub-samples averaged per frame, so a phoneme shorter than a frame still shows.
 SUBSAMPLES = 4
-# The lips shape a sound slightly before it is heard, and viewers notice sound that runs
-# ahead of the picture sooner than the reverse (ITU-R BT.1359: about 45 ms against 125 ms),
-# so the mouth is timed this much ahead of the phoneme spans.
+# The lips shape a sound slightly before it is heard. Viewers also notice sound that runs
+# ahead of the picture sooner than the reverse (ITU-R BT.1359 detectability thresholds:
+# about 45 ms against 125 ms). So the mouth is timed this much ahead of the phoneme spans.
 VISUAL_LEAD_S = 0.02
 # Before a pause the voice fades out before the last vowel's span ends (its TTS duration
 # includes the decay), so the mouth starts closing this long before that vowel ends,
@@ -274,7 +274,7 @@ def _close_around_pauses(phonemes: tuple[Phoneme, ...], closure: float) -> list[
         targets = [target for target, _ in viseme_targets(spans[index][0])]
         if targets[0] is SILENCE:
             return "pause"
-        # A pinyin final may start with a glide ("ie" is [je]); it still holds a vowel.
+        # A pinyin final may start with a glide ("ie" is [je]), but it still contains a vowel.
         return "vowel" if any(target.vowel for target in targets) else "consonant"
 
     kinds = [kind(index) for index in range(len(spans))]

@@ -89,7 +89,7 @@ def plan_script(
         segments.append(_make_segment(index, sentence, segment_language, label, intensity, source, polarity,
                                       is_last=index == len(sentences) - 1))
 
-    # 4. Choose the main language by how much of the script each language speaks; it selects
+    # 4. Choose the main language by how much of the script each language speaks. It selects
     #    the one voice of the render, so sentences in the other language get a notice.
     main_language = language if language != "auto" else _main_language(segments)
     notices.extend(_language_notices(segments, main_language))
