@@ -153,7 +153,7 @@ def _render(script_source: str, output: Path, options: argparse.Namespace) -> No
                                script_path=None if script_source == "-" else Path(script_source))
     finally:
         progress.close()
-    _print_notices(result.plan.warnings)
+    _print_notices(result.plan.warnings, result.failures)
     print(tr("done_render", path=str(output), seconds=result.duration, segments=len(result.plan.segments),
              sentences=_count_sentences(len(result.plan.segments)), wall=time.perf_counter() - started))
     print(tr("done_files", srt=str(result.subtitles), timeline=str(result.timeline)))
@@ -164,9 +164,11 @@ def _count_sentences(count: int) -> str:
     return f"{count} sentence" if count == 1 else f"{count} sentences"
 
 
-def _print_notices(notices) -> None:
+def _print_notices(notices, failures: tuple[tuple[int, str], ...] = ()) -> None:
     for notice in notices:
         print(tr("warning_prefix") + notice.message(), file=sys.stderr)
+    for index, reason in failures:
+        print(tr("warning_prefix") + tr("warn_sentence_failed", index=index + 1, reason=reason), file=sys.stderr)
 
 
 def _say(options: argparse.Namespace) -> None:
@@ -176,7 +178,7 @@ def _say(options: argparse.Namespace) -> None:
     text = sys.stdin.read() if options.text == "-" else options.text
     emotion = parse_emotion(options.emotion) if options.emotion else None
     utterance, plan = speak_text(text, options.output, options.lang, emotion, seed=options.seed)
-    _print_notices(plan.warnings)
+    _print_notices(plan.warnings, utterance.failures)
     print(tr("done_say", path=str(options.output), seconds=utterance.duration, sample_rate=utterance.sample_rate))
 
 

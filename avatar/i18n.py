@@ -170,6 +170,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "第 {index} 句语音合成失败（{text}）：{reason}",
         "en": "Speech synthesis failed for sentence {index} ({text}): {reason}",
     },
+    "warn_sentence_failed": {
+        "zh": "第 {index} 句无法朗读，视频中这一句为静音：{reason}",
+        "en": "Sentence {index} could not be spoken and is silent in the output: {reason}",
+    },
     "voice_unavailable": {
         "zh": "语音引擎 {voice} 无法加载：{reason}。请重新运行 scripts/setup.sh 安装依赖。",
         "en": "The voice {voice} could not be loaded: {reason}. Run scripts/setup.sh again to reinstall it.",
@@ -206,6 +210,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "invalid_sample_rate": {
         "zh": "采样率 {value} 无效，应为正整数（单位 Hz），如 22050。",
         "en": "Invalid sample rate {value}: use a positive whole number of Hz, such as 22050.",
+    },
+    "invalid_loudness_target": {
+        "zh": "响度目标 {target} LUFS 或峰值上限 {peak} 无效：目标应为不高于 0 的有限值（如 -16），峰值上限应在 0 到 1 之间（如 0.98）。",
+        "en": "Invalid loudness target {target} LUFS or peak limit {peak}: the target must be a finite value of at most 0 (such as -16) and the peak limit between 0 and 1 (such as 0.98).",
     },
     "timeline_mismatch": {
         "zh": "情绪计划有 {segments} 句，但语音只有 {spans} 段时间范围，无法对齐字幕。请重新合成语音。",

@@ -78,6 +78,7 @@ class RenderResult:
     width: int
     height: int
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    failures: tuple[tuple[int, str], ...] = ()
 
 
 def check_seed(seed: int) -> None:
@@ -188,7 +189,7 @@ def render_script(
                 {stage: round(value, 2) for stage, value in seconds.items()})
     return RenderResult(video=output, subtitles=srt_path, timeline=timeline_path, plan=plan,
                         duration=utterance.duration, num_frames=total, width=renderer.width,
-                        height=renderer.height, stage_seconds=seconds)
+                        height=renderer.height, stage_seconds=seconds, failures=utterance.failures)
 
 
 def speak_text(text: str, output: Path, language: str = "auto", emotion: tuple[str, float] | None = None,

@@ -13,7 +13,7 @@ from voice.types import Utterance
 
 # Bump the major number when a field changes meaning or disappears; the minor number when
 # fields are added. Readers should check the major number.
-TIMELINE_VERSION = "1.0"
+TIMELINE_VERSION = "1.1"
 
 
 def build_timeline(plan: EmotionPlan, utterance: Utterance, fps: int, extra: dict[str, Any] | None = None) -> dict:
@@ -52,6 +52,7 @@ def build_timeline(plan: EmotionPlan, utterance: Utterance, fps: int, extra: dic
         "language": plan.language,
         "voice": utterance.voice,
         **(extra or {}),
+        "failures": [{"segment": index, "reason": reason} for index, reason in utterance.failures],
         "segments": segments,
         "phonemes": phonemes,
     }

@@ -25,6 +25,21 @@ VALENCE_AROUSAL: dict[str, tuple[float, float]] = {
 
 
 @dataclass(frozen=True)
+class Prosody:
+    """Explicit voice changes for one sentence, on top of its emotion (from SSML).
+
+    Attributes:
+        rate: speaking-rate multiplier; above 1 is faster.
+        pitch: mean-pitch multiplier; above 1 is higher.
+        volume_db: loudness change in decibels; positive is louder.
+    """
+
+    rate: float = 1.0
+    pitch: float = 1.0
+    volume_db: float = 0.0
+
+
+@dataclass(frozen=True)
 class Segment:
     """One sentence of the script with its emotion.
 
@@ -39,6 +54,8 @@ class Segment:
         source: where the label came from: "lexicon", "override" (inline tag) or "classifier".
         paragraph: index of the blank-line paragraph the sentence belongs to.
         pause_after_ms: silence after the sentence, in milliseconds.
+        spoken_text: what the voice reads when it differs from `text` (SSML say-as); None: `text`.
+        prosody: explicit rate, pitch and volume changes (SSML prosody and emphasis).
     """
 
     index: int
@@ -51,6 +68,8 @@ class Segment:
     source: Source
     paragraph: int = 0
     pause_after_ms: int = 0
+    spoken_text: str | None = None
+    prosody: Prosody = field(default_factory=Prosody)
 
 
 @dataclass(frozen=True)

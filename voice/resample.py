@@ -74,7 +74,7 @@ def resample(utterance: Utterance, sample_rate: int) -> Utterance:
         return min(round(sample * sample_rate / old_rate), len(waveform))
 
     spans = tuple((move(start), move(end)) for start, end in utterance.segment_spans)
-    result = Utterance(waveform, sample_rate, tuple(phonemes), spans, utterance.voice)
+    result = Utterance(waveform, sample_rate, tuple(phonemes), spans, utterance.voice, utterance.failures)
     result.validate()
     logger.debug("Resampled %s from %d Hz to %d Hz", utterance.voice, old_rate, sample_rate)
     return result

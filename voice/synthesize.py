@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -104,11 +104,12 @@ def _check_inputs(plan: EmotionPlan, voice: str | None) -> VoiceInfo:
 
 def _speakable_text(segment: Segment, voice: VoiceInfo) -> str:
     """Return the segment's text in the form the voice reads, or "" when nothing is speakable."""
+    source = segment.spoken_text if segment.spoken_text is not None else segment.text
     if voice.language == "zh":
-        return normalize_zh(segment.text)
+        return normalize_zh(source)
     if segment.language == "zh":
         logger.warning("Sentence %d is Chinese but the voice %s speaks only English", segment.index, voice.id)
-    text = piper_engine.normalize_en(piper_engine.strip_non_latin(segment.text))
+    text = piper_engine.normalize_en(piper_engine.strip_non_latin(source))
     return text if any(character.isalnum() for character in text) else ""
 
 
@@ -118,15 +119,26 @@ def _speak(text: str, voice: VoiceInfo, speed: float, seed: int, segment: int) -
     return piper_engine.synthesize_en(text, speed=speed, seed=seed, segment=segment)
 
 
+def _silence(voice: VoiceInfo) -> tuple[np.ndarray, list[tuple[str, int]]]:
+    length = EMPTY_SENTENCE_MS * voice.sample_rate // 1000
+    return np.zeros(length, np.float32), [("sil", length)]
+
+
 def _speak_segment(segment: Segment, voice: VoiceInfo, seed: int) -> tuple[np.ndarray, list[tuple[str, int]]]:
     """Speak one segment with its prosody; return its samples and (symbol, samples) spans."""
     text = _speakable_text(segment, voice)
     if not text:
         logger.warning("Sentence %d has nothing speakable (%r); it becomes a short silence", segment.index, segment.text)
-        length = EMPTY_SENTENCE_MS * voice.sample_rate // 1000
-        return np.zeros(length, np.float32), [("sil", length)]
+        return _silence(voice)
 
-    profile = profile_for(segment.emotion, segment.intensity)
+    # SSML prosody and emphasis act on top of the emotion's own profile.
+    emotional = profile_for(segment.emotion, segment.intensity)
+    profile = replace(
+        emotional,
+        speed=emotional.speed * segment.prosody.rate,
+        f0_shift=emotional.f0_shift * segment.prosody.pitch,
+        gain_db=emotional.gain_db + segment.prosody.volume_db,
+    )
     try:
         spoken = _speak(text, voice, profile.speed, seed + segment.index, segment.index)
         waveform = normalize_peak(spoken.waveform, BASE_PEAK)
@@ -162,7 +174,8 @@ def synthesize(
     Raises:
         AvatarError: "invalid_voice" or "invalid_language" for a voice that
             does not exist, "voice_failed" (with the 1-based sentence number
-            as `index`) when a sentence cannot be spoken.
+            as `index`) when no sentence can be spoken. A single sentence that
+            fails among others becomes silence and is listed in `failures`.
     """
     # 1. Check the inputs and choose the voice.
     info = _check_inputs(plan, voice)
@@ -173,8 +186,19 @@ def synthesize(
     phonemes: list[Phoneme] = []
     segment_spans: list[tuple[int, int]] = []
     position = 0
+    failures: list[tuple[int, str]] = []
     for done, segment in enumerate(plan.segments, start=1):
-        waveform, spans = _speak_segment(segment, info, seed)
+        try:
+            waveform, spans = _speak_segment(segment, info, seed)
+        except AvatarError as error:
+            # One sentence the voice cannot speak must not cost the others: it becomes a
+            # short silence and is reported by index. A plan with no spoken sentence fails.
+            if len(plan.segments) == 1:
+                raise
+            # Reported to the user through `failures`; the log keeps the English text.
+            logger.info("%s", error.message("en"))
+            failures.append((segment.index, str(error.params.get("reason", error.key))))
+            waveform, spans = _silence(info)
         start = position
         for symbol, length in spans:
             phonemes.append(Phoneme(symbol, position, position + length, segment.index))
@@ -190,6 +214,9 @@ def synthesize(
         if progress is not None:
             progress(done, total)
 
+    if len(failures) == total:
+        raise AvatarError("voice_failed", index=1, text=plan.segments[0].text[:_QUOTE_LIMIT], reason=failures[0][1])
+
     # 3. Join the pieces into one Utterance and check that the spans tile it.
     utterance = Utterance(
         waveform=np.concatenate(pieces).astype(np.float32),
@@ -197,6 +224,7 @@ def synthesize(
         phonemes=tuple(phonemes),
         segment_spans=tuple(segment_spans),
         voice=info.id,
+        failures=tuple(failures),
     )
     utterance.validate()
     logger.info("Spoke %d sentences with %s: %.1f s", total, info.id, utterance.duration)

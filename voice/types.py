@@ -39,6 +39,8 @@ class Utterance:
         segment_spans: (start, end) samples of each plan segment's speech,
             excluding the pause that follows it; one entry per segment.
         voice: the voice id that spoke it.
+        failures: sentences that could not be spoken and became silence, as
+            (segment index, reason) pairs; empty when every sentence was spoken.
     """
 
     waveform: np.ndarray
@@ -46,6 +48,7 @@ class Utterance:
     phonemes: tuple[Phoneme, ...]
     segment_spans: tuple[tuple[int, int], ...]
     voice: str
+    failures: tuple[tuple[int, str], ...] = ()
 
     @classmethod
     def from_spans(

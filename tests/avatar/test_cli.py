@@ -1,5 +1,6 @@
 """CLI behaviour on bad input: one readable line in the UI language, exit status 2, nothing written."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -212,3 +213,15 @@ def test_other_language_sentence_warns_once(tmp_path, capsys):
     status, _, err = run(["say", "今天天气很好。Good.", "-o", str(output)], capsys)
     assert status == 0, err
     assert err.count("Sentence 2 is English") == 1
+
+
+def test_failed_sentence_warned_render_kept(tmp_path, capsys):
+    script = tmp_path / "fail.txt"
+    script.write_text("好的。\n\n呣。\n\n谢谢大家。", encoding="utf-8")
+    output = tmp_path / "fail.mp4"
+    status, _, err = run(["render", str(script), "-o", str(output), "--size", "256"], capsys)
+    assert status == 0, err
+    assert "Sentence 2 could not be spoken" in err
+    assert output.stat().st_size > 0
+    timeline = json.loads(output.with_suffix(".timeline.json").read_text(encoding="utf-8"))
+    assert [failure["segment"] for failure in timeline["failures"]] == [1]

@@ -81,13 +81,25 @@ def test_unknown_voice_rejected():
     assert "zh-baker" in str(error.value)
 
 
-def test_failed_sentence_names_index():
+def test_failed_sentence_reported_rest_delivered():
     # 呣 has the pinyin "m2", which the Baker front end cannot split into initial and final.
-    plan = EmotionPlan((make_segment(0, "好的。", "zh", "neutral", 0.0), make_segment(1, "呣。", "zh", "neutral", 0.0)), "zh")
+    plan = EmotionPlan((make_segment(0, "好的。", "zh", "neutral", 0.0), make_segment(1, "呣。", "zh", "neutral", 0.0),
+                        make_segment(2, "谢谢。", "zh", "neutral", 0.0)), "zh")
+    utterance = synthesize(plan)
+    utterance.validate()
+    assert [index for index, _ in utterance.failures] == [1]
+    assert "呣" in utterance.failures[0][1]
+    first, _, last = utterance.segment_spans
+    assert np.abs(utterance.waveform[first[0] : first[1]]).max() > 0.05
+    assert np.abs(utterance.waveform[last[0] : last[1]]).max() > 0.05
+
+
+def test_only_sentence_failing_raises():
+    plan = EmotionPlan((make_segment(0, "呣。", "zh", "neutral", 0.0),), "zh")
     with pytest.raises(AvatarError) as error:
         synthesize(plan)
     assert error.value.key == "voice_failed"
-    assert error.value.params["index"] == 2
+    assert error.value.params["index"] == 1
     assert "呣" in error.value.params["text"]
 
 
