@@ -99,6 +99,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "文稿中没有可朗读的中文或英文文字（空白、表情符号、标点和其他文字都会跳过）。请输入至少一句中文或英文。",
         "en": "The script has no Chinese or English text to speak (whitespace, emoji, punctuation and other writing systems are skipped). Enter at least one Chinese or English sentence.",
     },
+    "ssml_invalid": {
+        "zh": "SSML 第 {line} 行第 {column} 列有误：{reason}",
+        "en": "Invalid SSML at line {line}, column {column}: {reason}",
+    },
     "invalid_language": {
         "zh": "不支持的语言 {value!r}。可选：auto、zh、en。",
         "en": "Unsupported language {value!r}. Choose auto, zh or en.",
@@ -122,6 +126,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "invalid_seed": {
         "zh": "随机种子 {value} 无效，应在 {low} 到 {high} 之间。",
         "en": "Invalid seed {value}: use a whole number from {low} to {high}.",
+    },
+    "invalid_loudness": {
+        "zh": "响度目标 {value} LUFS 无效，应在 {low} 到 {high} 之间（网络视频常用 -16）。",
+        "en": "Invalid loudness target {value} LUFS: use a value from {low} to {high} (-16 suits online video).",
     },
     "invalid_output": {
         "zh": "输出文件 {path} 的扩展名应为 {suffix}。",
@@ -255,6 +263,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "已生成 {path}（{seconds:.1f} 秒，{sample_rate} Hz）",
         "en": "Wrote {path} ({seconds:.1f} s, {sample_rate} Hz)",
     },
+    "voices_id": {"zh": "编号", "en": "id"},
+    "voices_language": {"zh": "语言", "en": "language"},
+    "voices_rate": {"zh": "采样率", "en": "sample rate"},
+    "voices_licence": {"zh": "许可", "en": "licence"},
     "error_prefix": {"zh": "错误：", "en": "Error: "},
     "warning_prefix": {"zh": "警告：", "en": "Warning: "},
     "interrupted": {

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, replace
 
 from avatar.errors import AvatarError
 from emotion.lexicon import label_sentence
-from emotion.segment import RawSentence, detect_language, read_sentences, speech_units
-from emotion.types import EMOTIONS, VALENCE_AROUSAL, EmotionPlan, Language, Notice, Segment
+from emotion.segment import InlineTag, RawSentence, detect_language, read_sentences, speech_units
+from emotion.ssml import SsmlSentence, is_ssml, parse_ssml
+from emotion.types import EMOTIONS, VALENCE_AROUSAL, EmotionPlan, Language, Notice, Prosody, Segment
 
 logger = logging.getLogger(__name__)
 
 _LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
+# Punctuation that ends a sentence, possibly followed by closing quotes or brackets.
+_ENDS_SENTENCE = re.compile(r"[。！？!?.…；;][\"'”’)\]」』]*\s*$")
 # Message key for a sentence whose language differs from the voice's, by voice language.
 _OTHER_LANGUAGE_NOTICE = {"zh": "warn_english_for_chinese_voice", "en": "warn_chinese_for_english_voice"}
 
@@ -50,8 +54,9 @@ def plan_script(
     """Split `script` into sentences and give each an emotion.
 
     Args:
-        script: plain text; blank lines separate paragraphs. Inline tags such as `[happy]` or
-            `[sad:0.8]` at the start of a sentence set that sentence's emotion.
+        script: plain text, where blank lines separate paragraphs and inline tags such as
+            `[happy]` or `[sad:0.8]` at the start of a sentence set that sentence's emotion;
+            or an SSML document (starting with `<speak` or `<?xml`), see `emotion.ssml`.
         language: "auto" (detect), "zh" or "en": the main language, which selects the voice.
         emotion: (label, intensity) applied to every sentence without an inline tag, as
             `avatar say --emotion` does; None labels each sentence with the lexicon.
@@ -63,8 +68,13 @@ def plan_script(
     if language not in ("auto", "zh", "en"):
         raise AvatarError("invalid_language", value=language)
 
-    # 2. Split into sentences and read inline tags.
-    sentences = read_sentences(script)
+    # 2. Split into sentences and read inline tags, or read the SSML markup.
+    ssml = is_ssml(script)
+    extras: list[_SentenceExtras] = []
+    if ssml:
+        sentences, extras = _from_ssml(parse_ssml(script))
+    else:
+        sentences = read_sentences(script)
     if not sentences:
         raise AvatarError("script_empty")
 
@@ -86,8 +96,11 @@ def plan_script(
             label, intensity, source, polarity = result.emotion, result.intensity, "lexicon", result.polarity
         if label == "neutral":
             intensity = 0.0  # neutral has no strength: a tag such as [neutral:0.9] means plain neutral
-        segments.append(_make_segment(index, sentence, segment_language, label, intensity, source, polarity,
-                                      is_last=index == len(sentences) - 1))
+        segment = _make_segment(index, sentence, segment_language, label, intensity, source, polarity,
+                                is_last=index == len(sentences) - 1)
+        if extras:
+            segment = _with_ssml_extras(segment, sentence, extras[index])
+        segments.append(segment)
 
     # 4. Choose the main language by how much of the script each language speaks. It selects
     #    the one voice of the render, so sentences in the other language get a notice.
@@ -98,6 +111,39 @@ def plan_script(
         len(segments), main_language, ", ".join(f"{s.emotion}:{s.intensity:.2f}" for s in segments),
     )
     return EmotionPlan(segments=tuple(segments), language=main_language, warnings=tuple(notices))
+
+
+@dataclass(frozen=True)
+class _SentenceExtras:
+    """What SSML adds to a sentence beyond its text, paragraph and emotion."""
+
+    spoken_text: str
+    prosody: Prosody
+    pause_after_ms: int | None
+
+
+def _from_ssml(parsed: list[SsmlSentence]) -> tuple[list[RawSentence], list[_SentenceExtras]]:
+    """Turn parsed SSML sentences into the planner's sentences, plus their SSML extras."""
+    sentences, extras = [], []
+    for position, item in enumerate(parsed):
+        last_in_paragraph = position == len(parsed) - 1 or parsed[position + 1].paragraph != item.paragraph
+        tag = InlineTag(item.emotion, item.intensity) if item.emotion is not None else None
+        sentences.append(RawSentence(text=item.text, paragraph=item.paragraph, last_in_paragraph=last_in_paragraph,
+                                     tag=tag))
+        extras.append(_SentenceExtras(item.spoken_text, item.prosody, item.pause_after_ms))
+    return sentences, extras
+
+
+def _with_ssml_extras(segment: Segment, sentence: RawSentence, extra: _SentenceExtras) -> Segment:
+    if extra.pause_after_ms is not None:
+        pause = extra.pause_after_ms
+    elif not sentence.last_in_paragraph and not _ENDS_SENTENCE.search(sentence.text):
+        # A sentence split where prosody or emphasis changes mid-sentence runs straight on.
+        pause = 0
+    else:
+        pause = segment.pause_after_ms
+    spoken = extra.spoken_text if extra.spoken_text != segment.text else None
+    return replace(segment, spoken_text=spoken, prosody=extra.prosody, pause_after_ms=pause)
 
 
 def _tag_notices(index: int, sentence: RawSentence) -> list[Notice]:

@@ -104,3 +104,29 @@ def test_real_scripts_plan():
         plan = plan_script(row.split("\t")[-1])
         assert plan.language == "zh"
         assert len(plan.segments) >= 2
+
+
+def test_ssml_script_planned():
+    script = (
+        '<speak><p><s>Good evening.</s> <prosody rate="slow">This part is slow</prosody> and this is not.'
+        '<break time="800ms"/></p><p><mstts:express-as style="sad" styledegree="1">We lost the cup.</mstts:express-as>'
+        ' Call <say-as interpret-as="telephone">555-1234</say-as>.</p></speak>'
+    )
+    plan = plan_script(script)
+    texts = [segment.text for segment in plan.segments]
+    assert texts == ["Good evening.", "This part is slow", "and this is not.", "We lost the cup.", "Call 555-1234."]
+    assert plan.segments[1].prosody.rate < 1.0
+    assert plan.segments[1].pause_after_ms == 0  # split mid-sentence by the prosody change
+    assert plan.segments[2].pause_after_ms == 800
+    assert plan.segments[3].emotion == "sad"
+    assert plan.segments[3].source == "override"
+    assert plan.segments[4].spoken_text == "Call 5 5 5 1 2 3 4."
+    assert [segment.paragraph for segment in plan.segments] == [0, 0, 0, 1, 1]
+
+
+def test_invalid_ssml_reports_position():
+    with pytest.raises(AvatarError) as error:
+        plan_script('<speak>\n  <prosody rate="warp">Hi.</prosody>\n</speak>')
+    assert error.value.key == "ssml_invalid"
+    assert error.value.params["line"] == 2
+    assert "第 2 行" in error.value.message("zh")
