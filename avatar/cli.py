@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=_help("output MP4; OUT.srt and OUT.timeline.json are written beside it",
                                    "输出 MP4 文件；同目录下还会生成 OUT.srt 和 OUT.timeline.json"))
     _add_render_options(render)
+    _add_voice_options(render)
 
     say = commands.add_parser("say", parents=[common], help=_help("speak text to a WAV file", "把文字合成为 WAV 语音"))
     say.add_argument("text", help=_help("text to speak; - reads standard input", "要朗读的文字；- 表示从标准输入读取"))
@@ -66,6 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help=_help("emotion for every sentence, e.g. happy or sad:0.8 (default: from the text)",
                                 "所有句子的情绪，如 happy 或 sad:0.8（默认根据文字判断）"))
     say.add_argument("--seed", type=int, default=0, help=_help("seed for voice variation", "语音随机种子"))
+    _add_voice_options(say)
+
+    normalize = commands.add_parser("normalize", parents=[common],
+                                    help=_help("print the text exactly as the voice will read it",
+                                               "显示声音实际朗读的文字"))
+    normalize.add_argument("text", help=_help("text or SSML; - reads standard input", "文字或 SSML；- 表示从标准输入读取"))
+    normalize.add_argument("--lang", default="auto", choices=["auto", "zh", "en"],
+                           help=_help("main language, which selects the voice (default: auto)",
+                                      "主要语言，决定使用的声音（默认 auto）"))
+
+    commands.add_parser("voices", parents=[common], help=_help("list the voices", "列出可用的声音"))
 
     demo = commands.add_parser("demo", parents=[common], help=_help("render the two demo videos into out/", "在 out/ 中渲染两段演示视频"))
     demo.add_argument("-d", "--directory", type=Path, default=Path("out"),
@@ -92,6 +104,37 @@ def _add_render_options(command: argparse.ArgumentParser) -> None:
                                     "没有标签的句子统一使用的情绪（默认根据文字判断）"))
     command.add_argument("--seed", type=int, default=0,
                          help=_help("seed for voice variation, blinks and head motion", "语音、眨眼和头部动作的随机种子"))
+
+
+def _add_voice_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--voice", metavar="ID",
+                         help=_help("voice id from 'avatar voices' (default: by language)",
+                                    "声音编号，见 avatar voices（默认按语言选择）"))
+    command.add_argument("--loudness", type=float, default=-16.0, metavar="LUFS",
+                         help=_help("target loudness in LUFS, -40 to -5 (default: -16, for online video)",
+                                    "目标响度（LUFS），-40 到 -5（默认 -16，适合网络视频）"))
+
+
+def _normalize(options: argparse.Namespace) -> None:
+    from emotion.planner import plan_script
+    from voice.normalize import normalize_text
+
+    text = sys.stdin.read() if options.text == "-" else options.text
+    plan = plan_script(text, options.lang)
+    _print_notices(plan.warnings)
+    for segment in plan.segments:
+        source = segment.spoken_text if segment.spoken_text is not None else segment.text
+        print(normalize_text(source, plan.language))
+
+
+def _voices() -> None:
+    from voice.synthesize import list_voices
+
+    header = (tr("voices_id"), tr("voices_language"), tr("voices_rate"), tr("voices_licence"))
+    rows = [(voice.id, voice.language, str(voice.sample_rate), voice.licence) for voice in list_voices()]
+    width = [max(len(row[column]) for row in [header, *rows]) for column in range(3)]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(width[column]) for column, cell in enumerate(row[:3])) + "  " + row[3])
 
 
 def _read_script(source: str) -> str:
@@ -144,6 +187,7 @@ def _render(script_source: str, output: Path, options: argparse.Namespace) -> No
         portrait=options.portrait, language=options.lang, fps=options.fps, size=options.size,
         background=options.background, seed=options.seed,
         emotion=parse_emotion(options.emotion) if options.emotion else None,
+        voice=options.voice, loudness_lufs=options.loudness,
     )
     script = _read_script(script_source)
     progress = _ProgressPrinter()
@@ -177,7 +221,8 @@ def _say(options: argparse.Namespace) -> None:
 
     text = sys.stdin.read() if options.text == "-" else options.text
     emotion = parse_emotion(options.emotion) if options.emotion else None
-    utterance, plan = speak_text(text, options.output, options.lang, emotion, seed=options.seed)
+    utterance, plan = speak_text(text, options.output, options.lang, emotion, voice=options.voice,
+                                 seed=options.seed, loudness_lufs=options.loudness)
     _print_notices(plan.warnings, utterance.failures)
     print(tr("done_say", path=str(options.output), seconds=utterance.duration, sample_rate=utterance.sample_rate))
 
@@ -190,7 +235,7 @@ def _demo(options: argparse.Namespace) -> None:
         script = (assets / f"demo_{language}.txt").read_text(encoding="utf-8")
         output = options.directory / f"demo_{language}.mp4"
         namespace = argparse.Namespace(portrait=None, lang=language, fps=25, size=options.size, background=None,
-                                       seed=0, emotion=None)
+                                       seed=0, emotion=None, voice=None, loudness=-16.0)
         _render_text(script, output, namespace)
 
 
@@ -263,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
             _render(options.script, options.output, options)
         elif options.command == "say":
             _say(options)
+        elif options.command == "normalize":
+            _normalize(options)
+        elif options.command == "voices":
+            _voices()
         elif options.command == "demo":
             _demo(options)
         return 0

@@ -75,9 +75,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "输出文件 {path} 与输入文稿相同，会覆盖文稿。请换一个输出路径。",
         "en": "The output {path} is the input script itself and would overwrite it. Choose another output path.",
     },
-    "language_mismatch": {
-        "zh": "文稿中没有英文内容，英文声音无法朗读。请去掉 --lang en，或使用 --lang zh。",
-        "en": "The script has no English text for the English voice to read. Drop --lang en or use --lang zh.",
+    "nothing_for_voice": {
+        "zh": "声音 {voice} 无法朗读这份文稿中的任何文字。请用 --lang 选择文稿的语言；其他语言可用 --voice espeak-<语言代码>（见 avatar voices）。",
+        "en": "The voice {voice} cannot read any of this script's text. Choose the script's language with --lang, or for other languages use --voice espeak-<language> (see avatar voices).",
     },
     "warn_english_for_chinese_voice": {
         "zh": "第 {index} 句是英文，但本次使用中文声音：英文单词会逐个字母拼读。",
@@ -96,8 +96,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Script {path} is not UTF-8 text. Save it as UTF-8 and try again.",
     },
     "script_empty": {
-        "zh": "文稿中没有可朗读的中文或英文文字（空白、表情符号、标点和其他文字都会跳过）。请输入至少一句中文或英文。",
-        "en": "The script has no Chinese or English text to speak (whitespace, emoji, punctuation and other writing systems are skipped). Enter at least one Chinese or English sentence.",
+        "zh": "文稿中没有可朗读的文字（只有空白、表情符号或标点）。请输入至少一句话。",
+        "en": "The script has nothing to speak (only whitespace, emoji or punctuation). Enter at least one sentence.",
     },
     "ssml_invalid": {
         "zh": "SSML 第 {line} 行第 {column} 列有误：{reason}",

@@ -26,6 +26,9 @@ ProgressCallback = Callable[[str, int, int], None]
 FPS_RANGE = (1, 60)
 # numpy's generators take seeds from 0; 32 bits are plenty and keep the timeline readable.
 SEED_RANGE = (0, 2**32 - 1)
+# Loudness targets in LUFS: quieter than -40 is barely audible, louder than -5 cannot be
+# reached by speech without clipping.
+LOUDNESS_RANGE = (-40.0, -5.0)
 # The compositor lays out text for a longer side in this range.
 SIZE_RANGE = (256, 1920)
 
@@ -43,6 +46,8 @@ class RenderSettings:
         voice: a voice id ("zh-baker", "en-joe"); None picks by language.
         emotion: (label, intensity) for every sentence without an inline tag; None uses the planner.
         seed: seeds voice variation, blinks and head motion, so a render is reproducible.
+        loudness_lufs: integrated loudness of the audio in LUFS; -16 suits online video,
+            -23 broadcast (EBU R 128). Higher is louder.
     """
 
     portrait: Path | None = None
@@ -53,6 +58,7 @@ class RenderSettings:
     voice: str | None = None
     emotion: tuple[str, float] | None = None
     seed: int = 0
+    loudness_lufs: float = -16.0
 
     def check(self) -> None:
         """Raise AvatarError for a value outside its range."""
@@ -63,6 +69,7 @@ class RenderSettings:
         if not SIZE_RANGE[0] <= self.size <= SIZE_RANGE[1]:
             raise AvatarError("invalid_size", value=self.size, low=SIZE_RANGE[0], high=SIZE_RANGE[1])
         check_seed(self.seed)
+        check_loudness(self.loudness_lufs)
 
 
 @dataclass
@@ -85,6 +92,12 @@ def check_seed(seed: int) -> None:
     """Raise AvatarError for a seed outside SEED_RANGE."""
     if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:
         raise AvatarError("invalid_seed", value=seed, low=SEED_RANGE[0], high=SEED_RANGE[1])
+
+
+def check_loudness(lufs: float) -> None:
+    """Raise AvatarError for a loudness target outside LOUDNESS_RANGE."""
+    if not LOUDNESS_RANGE[0] <= lufs <= LOUDNESS_RANGE[1]:
+        raise AvatarError("invalid_loudness", value=lufs, low=LOUDNESS_RANGE[0], high=LOUDNESS_RANGE[1])
 
 
 def check_outputs(output: Path, inputs: tuple[Path | None, ...] = ()) -> None:
@@ -152,7 +165,7 @@ def render_script(
     lap("plan")
 
     # 4. Speak the plan.
-    utterance = synthesize(plan, settings.voice, seed=settings.seed,
+    utterance = synthesize(plan, settings.voice, seed=settings.seed, loudness_lufs=settings.loudness_lufs,
                            progress=lambda done, total: report("voice", done, total))
     lap("voice")
 
@@ -193,7 +206,8 @@ def render_script(
 
 
 def speak_text(text: str, output: Path, language: str = "auto", emotion: tuple[str, float] | None = None,
-               voice: str | None = None, seed: int = 0) -> tuple[Utterance, EmotionPlan]:
+               voice: str | None = None, seed: int = 0,
+               loudness_lufs: float = -16.0) -> tuple[Utterance, EmotionPlan]:
     """Synthesise `text` to a 16-bit WAV at `output` (written atomically); return the utterance and plan."""
     import soundfile
 
@@ -203,8 +217,9 @@ def speak_text(text: str, output: Path, language: str = "auto", emotion: tuple[s
 
     check_output_path(output, ".wav")
     check_seed(seed)
+    check_loudness(loudness_lufs)
     plan = plan_script(text, language, emotion)
-    utterance = synthesize(plan, voice, seed=seed)
+    utterance = synthesize(plan, voice, seed=seed, loudness_lufs=loudness_lufs)
     with atomic_path(output) as temporary:
         soundfile.write(temporary, utterance.waveform, utterance.sample_rate, subtype="PCM_16", format="WAV")
     logger.info("wrote %s (%.1f s)", output, utterance.duration)

@@ -14,7 +14,6 @@ from emotion.types import EMOTIONS, VALENCE_AROUSAL, EmotionPlan, Language, Noti
 
 logger = logging.getLogger(__name__)
 
-_LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9]")
 # Punctuation that ends a sentence, possibly followed by closing quotes or brackets.
 _ENDS_SENTENCE = re.compile(r"[。！？!?.…；;][\"'”’)\]」』]*\s*$")
 # Message key for a sentence whose language differs from the voice's, by voice language.
@@ -161,9 +160,7 @@ def _tag_notices(index: int, sentence: RawSentence) -> list[Notice]:
 
 
 def _language_notices(segments: list[Segment], voice_language: Language) -> list[Notice]:
-    """Warn about sentences in the other language, or reject a script the voice cannot read at all."""
-    if voice_language == "en" and not any(_LATIN_OR_DIGIT.search(segment.text) for segment in segments):
-        raise AvatarError("language_mismatch")
+    """Warn about sentences in the other language than the voice's."""
     notices = []
     for segment in segments:
         if segment.language == voice_language:

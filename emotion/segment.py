@@ -27,7 +27,9 @@ _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.
 _TAG = re.compile(r"^\s*\[\s*([^\[\]:：]+?)\s*(?:[:：]\s*([^\[\]]*?)\s*)?\]\s*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
-_SPEAKABLE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z0-9]")
+# Any letter or digit of any script: the neural voices read Chinese and English, and the
+# espeak-ng voices many other languages.
+_SPEAKABLE = re.compile(r"[^\W_]")
 
 
 @dataclass(frozen=True)

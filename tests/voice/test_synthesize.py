@@ -9,7 +9,9 @@ from voice import list_voices, synthesize
 
 def test_list_voices():
     voices = {voice.id: voice for voice in list_voices()}
-    assert set(voices) == {"zh-baker", "en-joe"}
+    assert list(voices)[:2] == ["zh-baker", "en-joe"]
+    assert {"espeak-en", "espeak-ja", "espeak-ko", "espeak-cmn"} <= set(voices)
+    assert voices["espeak-ko"].language == "ko"
     assert voices["zh-baker"].sample_rate == 24000
     assert voices["en-joe"].language == "en"
     assert "non-commercial" in voices["zh-baker"].licence
@@ -69,7 +71,7 @@ def test_english_voice_skips_chinese(caplog):
     plan = EmotionPlan((make_segment(0, "你好", "zh", "neutral", 0.0), make_segment(1, "Hello.", "en", "neutral", 0.0)), "en")
     utterance = synthesize(plan)
     utterance.validate()
-    assert "speaks only English" in caplog.text
+    assert "skipped letters it cannot read" in caplog.text
     assert {p.symbol for p in utterance.phonemes if p.segment == 0} == {"sil"}
 
 
@@ -110,3 +112,20 @@ def test_unreadable_character_skipped(caplog):
     utterance.validate()
     assert "呣" in caplog.text
     assert utterance.duration > 0.5
+
+
+def test_espeak_voice_speaks_plan():
+    plan = EmotionPlan((make_segment(0, "Guten Tag.", "en", "happy", 0.8), make_segment(1, "Wie geht es?", "en", "neutral", 0.0)),
+                       "en")
+    utterance = synthesize(plan, voice="espeak-de")
+    utterance.validate()
+    assert utterance.voice == "espeak-de"
+    assert len(utterance.segment_spans) == 2
+
+
+def test_voice_that_reads_nothing_rejected():
+    plan = EmotionPlan((make_segment(0, "今天天气很好。", "zh", "neutral", 0.0),), "en")
+    with pytest.raises(AvatarError) as error:
+        synthesize(plan)
+    assert error.value.key == "nothing_for_voice"
+    assert error.value.params["voice"] == "en-joe"
