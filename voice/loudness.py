@@ -12,6 +12,7 @@ import logging
 import math
 
 import numpy as np
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import lfilter
 
 from avatar.errors import AvatarError
@@ -41,6 +42,12 @@ _HIGHPASS_Q = 0.5003270373238773
 
 # Loudness returned for input with no block above the absolute gate.
 SILENCE_LUFS = -math.inf
+# The limiter: most peak reduction it may apply before the gain is held back instead
+# (speech mastered for online video commonly takes a few dB), how far its gain curve
+# reaches on each side of a peak, and how many measure-and-correct rounds it gets.
+MAX_LIMITER_REDUCTION_DB = 9.0
+LIMITER_WINDOW_S = 0.01
+LIMITER_ROUNDS = 3
 
 
 def k_weighting_filters(
@@ -146,19 +153,22 @@ def normalize_loudness(
     sample_rate: int,
     target_lufs: float = -16.0,
     peak_limit: float = 0.98,
+    max_reduction_db: float = MAX_LIMITER_REDUCTION_DB,
 ) -> np.ndarray:
     """Scale mono audio to `target_lufs` integrated loudness without clipping.
 
-    One gain is applied to the whole clip, so the dynamics are untouched. When
-    that gain would lift the peak sample above `peak_limit`, the largest gain
-    that keeps the peak at `peak_limit` is used instead, and a warning logs the
-    loudness reached.
+    One gain brings the clip to the target. Peaks that the gain lifts above
+    `peak_limit` are brought down by a look-ahead peak limiter (`limit_peaks`), not
+    clipped: speech has peaks 16-22 dB above its loudness, so -16 LUFS needs a few
+    dB of peak reduction. When more than `max_reduction_db` would be needed, the gain
+    is held back instead, and a warning logs the loudness reached.
 
     Args:
         waveform: mono samples in -1..1 [T_s], any float dtype.
         sample_rate: samples per second.
         target_lufs: loudness to reach, in LUFS (-16 suits online video, -23 is EBU R 128 broadcast).
         peak_limit: largest absolute sample allowed after scaling, in 0..1.
+        max_reduction_db: most peak reduction the limiter may apply, in dB; 0 disables it.
 
     Returns:
         float32 samples [T_s]. Silent input (no block above -70 LUFS) comes back unchanged.
@@ -176,16 +186,50 @@ def normalize_loudness(
         logger.debug("Silent input of %d samples left unchanged", len(waveform))
         return waveform.astype(np.float32)
 
-    # 2. Choose the gain, held back by the peak limit when needed.
+    # 2. Choose the gain, held back when the limiter would have to remove too much.
     gain = 10.0 ** ((target_lufs - loudness) / 20.0)
     peak = float(np.max(np.abs(waveform)))
-    if peak * gain > peak_limit:
-        gain = peak_limit / peak
-        reached = loudness + 20.0 * math.log10(gain)
+    ceiling = peak_limit * 10.0 ** (max_reduction_db / 20.0)
+    held_back = peak * gain > ceiling
+    if held_back:
+        gain = ceiling / peak
+    scaled = waveform.astype(np.float64) * gain
+
+    # 3. Limit the peaks. Limiting lowers the loudness a little, so the gain is corrected
+    #    and the limiter run again; two rounds bring it within about 0.1 LU.
+    for _ in range(LIMITER_ROUNDS):
+        if float(np.max(np.abs(scaled))) <= peak_limit:
+            break
+        scaled = limit_peaks(scaled, sample_rate, peak_limit)
+        if held_back:
+            break
+        shortfall = target_lufs - integrated_loudness(scaled, sample_rate)
+        scaled *= 10.0 ** (max(0.0, shortfall) / 20.0)
+    if float(np.max(np.abs(scaled))) > peak_limit:
+        scaled = limit_peaks(scaled, sample_rate, peak_limit)
+
+    if held_back:
         logger.warning(
-            "Loudness reached %.1f LUFS instead of %.1f LUFS: more gain would lift the peak above %.2f",
-            reached,
-            target_lufs,
-            peak_limit,
+            "Loudness reached %.1f LUFS instead of %.1f LUFS: reaching it would need more than %.0f dB "
+            "of peak limiting",
+            integrated_loudness(scaled, sample_rate), target_lufs, max_reduction_db,
         )
-    return (waveform.astype(np.float64) * gain).astype(np.float32)
+    return scaled.astype(np.float32)
+
+
+def limit_peaks(waveform: np.ndarray, sample_rate: int, peak_limit: float) -> np.ndarray:
+    """Bring every sample's magnitude to at most `peak_limit` with a smooth gain curve.
+
+    The gain each sample needs is spread over LIMITER_WINDOW_S on both sides by a moving
+    minimum, then smoothed by a moving average half as wide. Each averaged value comes
+    from minima over windows that contain the sample itself, so the smoothed gain never
+    exceeds what the sample needs: the output cannot pass `peak_limit`, and the gain
+    moves over milliseconds instead of jumping, which would distort like clipping.
+    """
+    hold = max(1, round(LIMITER_WINDOW_S * sample_rate))
+    magnitude = np.abs(waveform)
+    needed = np.minimum(1.0, peak_limit / np.maximum(magnitude, 1e-12))  # [T_s]
+    held = minimum_filter1d(needed, size=2 * hold + 1, mode="nearest")
+    smooth = uniform_filter1d(held, size=2 * (hold // 2) + 1, mode="nearest")
+    # The moving average's float rounding can overshoot by an ulp; never let it pass.
+    return waveform * np.minimum(smooth, needed)

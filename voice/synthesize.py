@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 # Peak level of every sentence before its emotion's gain (about -6 dBFS), so
 # that both voices and all sentences start equally loud and the largest gain
-# (+3 dB) still stays below full scale.
+# (+4.5 dB) still stays below full scale.
 BASE_PEAK = 0.5
 # Loudness target for online video platforms, in LUFS.
 DEFAULT_LOUDNESS_LUFS = -16.0
