@@ -8,17 +8,18 @@ the audio unchanged, so the phoneme spans stay valid.
 
 Profiles at full intensity (intensity 0..1 scales each value's distance from neutral):
 
-| emotion   | speed | mean F0 | F0 range | gain (dB) |
-|-----------|-------|---------|----------|-----------|
-| neutral   | 1.00  | x1.00   | x1.00    |  0.0      |
-| happy     | 1.10  | x1.12   | x1.30    | +1.5      |
-| sad       | 0.82  | x0.92   | x0.70    | -3.0      |
-| angry     | 1.08  | x1.06   | x1.35    | +4.5      |
-| surprised | 1.05  | x1.15   | x1.45    | +2.0      |
-| fearful   | 1.12  | x1.10   | x0.85    | -1.0      |
-| disgusted | 0.92  | x0.95   | x0.90    |  0.0      |
+| emotion   | speed | mean F0 | F0 range | gain (dB) | pauses |
+|-----------|-------|---------|----------|-----------|--------|
+| neutral   | 1.00  | x1.00   | x1.00    |  0.0      | x1.00  |
+| happy     | 1.10  | x1.12   | x1.30    | +1.5      | x0.90  |
+| sad       | 0.82  | x0.92   | x0.70    | -3.0      | x1.30  |
+| angry     | 1.08  | x1.06   | x1.35    | +4.5      | x0.85  |
+| surprised | 1.05  | x1.15   | x1.45    | +2.0      | x0.90  |
+| fearful   | 1.12  | x1.10   | x0.85    | -1.0      | x0.85  |
+| disgusted | 0.92  | x0.95   | x0.90    |  0.0      | x1.10  |
 
-Speed above 1 is faster. Mean F0 multiplies the pitch; F0 range multiplies the
+Speed above 1 is faster. Pauses multiplies the silence after the sentence (sad
+speakers pause longer, agitated ones shorter). Mean F0 multiplies the pitch; F0 range multiplies the
 excursions around the sentence's median pitch on a log-frequency scale. The
 directions follow the usual findings on vocal emotion: joy and anger are faster,
 higher and wider, sadness slower, lower, narrower and softer, fear fast and high
@@ -57,12 +58,14 @@ class ProsodyProfile:
         f0_shift: multiplier of the mean pitch; above 1 is higher.
         f0_range: multiplier of pitch excursions (log scale); above 1 is livelier.
         gain_db: loudness change in decibels; positive is louder.
+        pause_scale: multiplier of the pause after the sentence; above 1 is longer.
     """
 
     speed: float = 1.0
     f0_shift: float = 1.0
     f0_range: float = 1.0
     gain_db: float = 0.0
+    pause_scale: float = 1.0
 
     @property
     def changes_pitch(self) -> bool:
@@ -71,12 +74,12 @@ class ProsodyProfile:
 
 PROFILES: dict[str, ProsodyProfile] = {
     "neutral": ProsodyProfile(),
-    "happy": ProsodyProfile(speed=1.10, f0_shift=1.12, f0_range=1.30, gain_db=1.5),
-    "sad": ProsodyProfile(speed=0.82, f0_shift=0.92, f0_range=0.70, gain_db=-3.0),
-    "angry": ProsodyProfile(speed=1.08, f0_shift=1.06, f0_range=1.35, gain_db=4.5),
-    "surprised": ProsodyProfile(speed=1.05, f0_shift=1.15, f0_range=1.45, gain_db=2.0),
-    "fearful": ProsodyProfile(speed=1.12, f0_shift=1.10, f0_range=0.85, gain_db=-1.0),
-    "disgusted": ProsodyProfile(speed=0.92, f0_shift=0.95, f0_range=0.90, gain_db=0.0),
+    "happy": ProsodyProfile(speed=1.10, f0_shift=1.12, f0_range=1.30, gain_db=1.5, pause_scale=0.90),
+    "sad": ProsodyProfile(speed=0.82, f0_shift=0.92, f0_range=0.70, gain_db=-3.0, pause_scale=1.30),
+    "angry": ProsodyProfile(speed=1.08, f0_shift=1.06, f0_range=1.35, gain_db=4.5, pause_scale=0.85),
+    "surprised": ProsodyProfile(speed=1.05, f0_shift=1.15, f0_range=1.45, gain_db=2.0, pause_scale=0.90),
+    "fearful": ProsodyProfile(speed=1.12, f0_shift=1.10, f0_range=0.85, gain_db=-1.0, pause_scale=0.85),
+    "disgusted": ProsodyProfile(speed=0.92, f0_shift=0.95, f0_range=0.90, gain_db=0.0, pause_scale=1.10),
 }
 
 
@@ -96,6 +99,7 @@ def profile_for(emotion: str, intensity: float) -> ProsodyProfile:
         f0_shift=1.0 + (full.f0_shift - 1.0) * intensity,
         f0_range=1.0 + (full.f0_range - 1.0) * intensity,
         gain_db=full.gain_db * intensity,
+        pause_scale=1.0 + (full.pause_scale - 1.0) * intensity,
     )
 
 

@@ -241,7 +241,9 @@ def synthesize(
         pieces.append(waveform)
         segment_spans.append((start, position))
 
-        pause = segment.pause_after_ms * info.sample_rate // 1000
+        # The emotion stretches or shortens the pause after its sentence.
+        pause_ms = segment.pause_after_ms * profile_for(segment.emotion, segment.intensity).pause_scale
+        pause = round(pause_ms * info.sample_rate / 1000)
         if pause > 0:
             pieces.append(np.zeros(pause, np.float32))
             phonemes.append(Phoneme("sil", position, position + pause, segment.index))

@@ -80,3 +80,17 @@ def test_profile_rejects_bad_input(emotion, intensity, key):
     with pytest.raises(AvatarError) as error:
         profile_for(emotion, intensity)
     assert error.value.key == key
+
+
+def test_sad_pauses_longer_than_happy():
+    from emotion.types import EmotionPlan
+    from tests.voice.conftest import make_segment
+    from voice import synthesize
+
+    def pause_samples(emotion: str) -> int:
+        segment = make_segment(0, "Good morning.", "en", emotion, 1.0, pause_ms=500)
+        plan = EmotionPlan((segment, make_segment(1, "Thanks.", "en", "neutral", 0.0)), "en")
+        utterance = synthesize(plan)
+        return utterance.segment_spans[1][0] - utterance.segment_spans[0][1]
+
+    assert pause_samples("sad") > 1.3 * pause_samples("happy")

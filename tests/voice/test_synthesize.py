@@ -5,6 +5,7 @@ from avatar.errors import AvatarError
 from emotion.types import EmotionPlan
 from tests.voice.conftest import make_segment
 from voice import list_voices, synthesize
+from voice.prosody import profile_for
 
 
 def test_list_voices():
@@ -36,9 +37,11 @@ def test_chinese_plan_spans_and_pauses():
     for index, (start, end) in enumerate(utterance.segment_spans):
         inside = [p for p in utterance.phonemes if start <= p.start < end]
         assert inside and all(p.segment == index for p in inside)
-    # The 400 ms pause after segment 0 is one "sil" between its span and the next.
+    # The 400 ms pause after segment 0, scaled by happy's pause factor at intensity 0.6,
+    # is one "sil" between its span and the next.
     first_end, second_start = utterance.segment_spans[0][1], utterance.segment_spans[1][0]
-    assert second_start - first_end == 400 * 24000 // 1000
+    scale = profile_for("happy", 0.6).pause_scale
+    assert second_start - first_end == round(400 * scale * 24000 / 1000)
     pause = next(p for p in utterance.phonemes if p.start == first_end)
     assert (pause.symbol, pause.segment) == ("sil", 0)
     assert not np.any(utterance.waveform[first_end:second_start])
