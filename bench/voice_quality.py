@@ -5,8 +5,8 @@ scripts planned by the lexicon (models loaded beforehand); the median of `--runs
 runs is reported. Intelligibility is the word error rate (WER) of pocketsphinx 5.x
 (its bundled en-US model) on every English script, spoken sentence by sentence with
 each emotion at intensity 1. The reference is the text as the voice reads it:
-`voice.normalize_en.normalize_en`, then numbers, times and web addresses spelled the way
-espeak-ng reads them, lower case and without punctuation.
+`voice.normalize.normalize_text`, which writes numbers, times and web addresses in
+words, lower case and without punctuation.
 
     .venv/bin/pip install -e '.[bench]'     # pocketsphinx, once
     .venv/bin/python -m bench.voice_quality [--runs 3] [--record]
@@ -28,7 +28,7 @@ import numpy as np
 from bench.common import cut_at_sentence, record, require_data, zh_news_scripts
 from emotion import EMOTIONS, EmotionPlan, plan_script
 from voice import synthesize
-from voice.normalize_en import normalize_en
+from voice.normalize import normalize_text
 from voice.synthesize import VOICES
 
 # Targets set by the product owner.
@@ -113,78 +113,13 @@ def measure_speed(voice: str, language: str, script: str, description: str, runs
 
 # ---- reference text as the voice reads it
 
-_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_ORDINALS = {
-    "one": "first",
-    "two": "second",
-    "three": "third",
-    "five": "fifth",
-    "eight": "eighth",
-    "nine": "ninth",
-    "twelve": "twelfth",
-}
-_SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"))
-
-
-def cardinal(number: int) -> str:
-    """Spell a whole number in words as espeak-ng's en-us voice does (no "and": "one hundred twenty")."""
-    if number < 20:
-        return _ONES[number]
-    if number < 100:
-        tens, ones = divmod(number, 10)
-        return _TENS[tens] + (f" {_ONES[ones]}" if ones else "")
-    if number < 1000:
-        hundreds, rest = divmod(number, 100)
-        return f"{_ONES[hundreds]} hundred" + (f" {cardinal(rest)}" if rest else "")
-    for size, name in _SCALES:
-        if number >= size:
-            high, rest = divmod(number, size)
-            return f"{cardinal(high)} {name}" + (f" {cardinal(rest)}" if rest else "")
-    raise ValueError(f"cannot spell {number}")
-
-
-def _year_or_cardinal(number: int) -> str:
-    # espeak-ng 1.52 reads 1100..1999 as hundreds ("nineteen hundred ninety eight")
-    # and 2000 onwards as a plain number ("two thousand twenty seven").
-    if 1100 <= number <= 1999 and number % 100:
-        return f"{cardinal(number // 100)} hundred {cardinal(number % 100)}"
-    return cardinal(number)
-
-
-def ordinal(number: int) -> str:
-    """Spell an ordinal ("twenty first", "fourth")."""
-    words = cardinal(number).split()
-    last = words[-1]
-    if last in _ORDINALS:
-        words[-1] = _ORDINALS[last]
-    elif last.endswith("y"):
-        words[-1] = last[:-1] + "ieth"
-    else:
-        words[-1] = last + "th"
-    return " ".join(words)
-
-
 def spoken_words(text: str) -> tuple[str, ...]:
-    """Return the words the English voice reads for `text`, lower case and without punctuation."""
-    text = normalize_en(text)
-    text = re.sub(r"\bwww\.", "w w w dot ", text, flags=re.IGNORECASE)
-    text = re.sub(r"(?<=\w)\.(?=(com|org|net)\b)", " dot ", text)
-    text = re.sub(r"\b([ap])\.m\.", r"\1 m ", text, flags=re.IGNORECASE)
-    text = re.sub(r"\b(\d{1,2}):(\d{2})\b", lambda m: f"{cardinal(int(m[1]))} {cardinal(int(m[2]))}", text)
-    text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: ordinal(int(m[1])), text)
-    text = re.sub(r"(\d),(?=\d{3}\b)", r"\1", text)
-    text = re.sub(
-        r"\b(\d+)\.(\d+)",
-        lambda m: f"{cardinal(int(m[1]))} point {' '.join(_ONES[int(d)] for d in m[2])}",
-        text,
-    )
-    text = text.replace("%", " percent")
-    text = re.sub(r"\d+", lambda m: f" {_year_or_cardinal(int(m[0]))} ", text)
-    return normalize_words(text)
+    """Return the words the English voice reads for `text`, lower case and without punctuation.
+
+    `normalize_text` already writes numbers, dates, times and addresses as words, exactly as
+    the voice is given them, so the reference needs no spelling rules of its own.
+    """
+    return normalize_words(normalize_text(text, "en").replace("-", " "))
 
 
 def normalize_words(text: str) -> tuple[str, ...]:
