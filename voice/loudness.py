@@ -48,6 +48,8 @@ SILENCE_LUFS = -math.inf
 MAX_LIMITER_REDUCTION_DB = 9.0
 LIMITER_WINDOW_S = 0.01
 LIMITER_ROUNDS = 3
+# Samples filtered at a time when measuring loudness (about 10 s at 24 kHz).
+FILTER_CHUNK = 1 << 18
 
 
 def k_weighting_filters(
@@ -92,20 +94,45 @@ def _check_waveform(waveform: np.ndarray, sample_rate: int) -> None:
         raise AvatarError("invalid_sample_rate", value=sample_rate)
 
 
-def _block_powers(weighted: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Mean square of each 400 ms gating block, hop 100 ms [T_blocks]."""
+def _block_powers(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
+    """K-weight the audio and return the mean square of each 400 ms gating block, hop 100 ms [T_blocks].
+
+    The filters run over chunks of FILTER_CHUNK samples with their state carried across,
+    which gives the same result as one pass, and only the running sum of squares at block
+    edges is kept: memory stays small for scripts of any length.
+    """
     block = round(BLOCK_SECONDS * sample_rate)
     hop = round(HOP_SECONDS * sample_rate)
-    if len(weighted) < block:
+    total = len(waveform)
+    if total < block:
         # NOTE: BS.1770 defines no loudness for clips shorter than one block. Such a
         # clip is measured as one shorter block, so short sentences still get a value.
-        logger.debug(
-            "Clip of %d samples is shorter than one gating block; measured as one block", len(weighted)
-        )
-        return np.array([float(np.mean(weighted**2))])
-    cumulative = np.concatenate(([0.0], np.cumsum(weighted**2)))
-    starts = np.arange(0, len(weighted) - block + 1, hop)
-    return (cumulative[starts + block] - cumulative[starts]) / block
+        logger.debug("Clip of %d samples is shorter than one gating block; measured as one block", total)
+        starts, edges = np.array([0]), np.array([0, total])
+    else:
+        starts = np.arange(0, total - block + 1, hop)
+        edges = np.unique(np.concatenate(([0], starts, starts + block)))
+
+    # Running sum of squares of the K-weighted signal, sampled at the block edges.
+    (shelf_b, shelf_a), (highpass_b, highpass_a) = k_weighting_filters(sample_rate)
+    shelf_state = np.zeros(max(len(shelf_a), len(shelf_b)) - 1)
+    highpass_state = np.zeros(max(len(highpass_a), len(highpass_b)) - 1)
+    sums_at_edges = np.zeros(len(edges))
+    running = 0.0
+    for offset in range(0, total, FILTER_CHUNK):
+        # float64, so the low 38 Hz pole of the high-pass stays stable.
+        chunk = waveform[offset : offset + FILTER_CHUNK].astype(np.float64)
+        shelved, shelf_state = lfilter(shelf_b, shelf_a, chunk, zi=shelf_state)
+        weighted, highpass_state = lfilter(highpass_b, highpass_a, shelved, zi=highpass_state)
+        cumulative = running + np.cumsum(weighted * weighted)  # sums up to samples offset+1 ..
+        inside = (edges > offset) & (edges <= offset + len(chunk))
+        sums_at_edges[inside] = cumulative[edges[inside] - offset - 1]
+        running = float(cumulative[-1])
+
+    if total < block:
+        return np.array([sums_at_edges[-1] / total])
+    index = np.searchsorted(edges, starts)
+    return (sums_at_edges[np.searchsorted(edges, starts + block)] - sums_at_edges[index]) / block
 
 
 def _power_to_lufs(power: float) -> float:
@@ -130,12 +157,10 @@ def integrated_loudness(waveform: np.ndarray, sample_rate: int) -> float:
     if len(waveform) == 0:
         return SILENCE_LUFS
 
-    # 1. K-weighting, in float64 so the low 38 Hz pole stays stable.
-    (shelf_b, shelf_a), (highpass_b, highpass_a) = k_weighting_filters(sample_rate)
-    weighted = lfilter(highpass_b, highpass_a, lfilter(shelf_b, shelf_a, waveform.astype(np.float64)))
+    # 1. K-weighting, then the mean square per gating block.
+    powers = _block_powers(waveform, sample_rate)
 
-    # 2. Mean square per gating block, then the absolute gate.
-    powers = _block_powers(weighted, sample_rate)
+    # 2. The absolute gate.
     with np.errstate(divide="ignore"):
         block_lufs = LOUDNESS_OFFSET + 10.0 * np.log10(powers)
     above_absolute = powers[block_lufs > ABSOLUTE_GATE_LUFS]
@@ -193,7 +218,7 @@ def normalize_loudness(
     held_back = peak * gain > ceiling
     if held_back:
         gain = ceiling / peak
-    scaled = waveform.astype(np.float64) * gain
+    scaled = waveform.astype(np.float32) * np.float32(gain)
 
     # 3. Limit the peaks. Limiting lowers the loudness a little, so the gain is corrected
     #    and the limiter run again; two rounds bring it within about 0.1 LU.
@@ -204,7 +229,7 @@ def normalize_loudness(
         if held_back:
             break
         shortfall = target_lufs - integrated_loudness(scaled, sample_rate)
-        scaled *= 10.0 ** (max(0.0, shortfall) / 20.0)
+        scaled *= np.float32(10.0 ** (max(0.0, shortfall) / 20.0))
     if float(np.max(np.abs(scaled))) > peak_limit:
         scaled = limit_peaks(scaled, sample_rate, peak_limit)
 
@@ -214,7 +239,7 @@ def normalize_loudness(
             "of peak limiting",
             integrated_loudness(scaled, sample_rate), target_lufs, max_reduction_db,
         )
-    return scaled.astype(np.float32)
+    return scaled
 
 
 def limit_peaks(waveform: np.ndarray, sample_rate: int, peak_limit: float) -> np.ndarray:
@@ -227,9 +252,19 @@ def limit_peaks(waveform: np.ndarray, sample_rate: int, peak_limit: float) -> np
     moves over milliseconds instead of jumping, which would distort like clipping.
     """
     hold = max(1, round(LIMITER_WINDOW_S * sample_rate))
-    magnitude = np.abs(waveform)
-    needed = np.minimum(1.0, peak_limit / np.maximum(magnitude, 1e-12))  # [T_s]
-    held = minimum_filter1d(needed, size=2 * hold + 1, mode="nearest")
-    smooth = uniform_filter1d(held, size=2 * (hold // 2) + 1, mode="nearest")
-    # The moving average's float rounding can overshoot by an ulp; never let it pass.
-    return waveform * np.minimum(smooth, needed)
+    over = np.flatnonzero(np.abs(waveform) > peak_limit)
+    result = waveform.copy()
+    if len(over) == 0:
+        return result
+    # Work only around the peaks: a clip of minutes has a few hundred short regions to
+    # limit, and full-length float64 gain curves would cost more memory than the audio.
+    breaks = np.flatnonzero(np.diff(over) > 4 * hold)
+    for first, last in zip(np.r_[over[0], over[breaks + 1]], np.r_[over[breaks], over[-1]], strict=True):
+        start, stop = max(0, first - 2 * hold), min(len(waveform), last + 2 * hold + 1)
+        region = waveform[start:stop]
+        needed = np.minimum(1.0, peak_limit / np.maximum(np.abs(region), 1e-12))  # [T_region]
+        held = minimum_filter1d(needed, size=2 * hold + 1, mode="nearest")
+        smooth = uniform_filter1d(held, size=2 * (hold // 2) + 1, mode="nearest")
+        # The moving average's float rounding can overshoot by an ulp; never let it pass.
+        result[start:stop] = region * np.minimum(smooth, needed)
+    return result
