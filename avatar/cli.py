@@ -119,7 +119,7 @@ def _normalize(options: argparse.Namespace) -> None:
     from emotion.planner import plan_script
     from voice.normalize import normalize_text
 
-    text = sys.stdin.read() if options.text == "-" else options.text
+    text = _read_stdin() if options.text == "-" else options.text
     plan = plan_script(text, options.lang)
     _print_notices(plan.warnings)
     for segment in plan.segments:
@@ -137,9 +137,17 @@ def _voices() -> None:
         print("  ".join(cell.ljust(width[column]) for column, cell in enumerate(row[:3])) + "  " + row[3])
 
 
+def _read_stdin(shown: str = "-") -> str:
+    """Read standard input as UTF-8 (a BOM is dropped), rejecting other encodings like a file."""
+    try:
+        return sys.stdin.buffer.read().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise AvatarError("script_not_utf8", path=shown) from None
+
+
 def _read_script(source: str) -> str:
     if source == "-":
-        return sys.stdin.read()
+        return _read_stdin()
     path = Path(source)
     if path.is_dir():
         raise AvatarError("path_is_directory", path=source)
@@ -219,7 +227,7 @@ def _say(options: argparse.Namespace) -> None:
     from avatar.pipeline import speak_text
     from emotion.planner import parse_emotion
 
-    text = sys.stdin.read() if options.text == "-" else options.text
+    text = _read_stdin() if options.text == "-" else options.text
     emotion = parse_emotion(options.emotion) if options.emotion else None
     utterance, plan = speak_text(text, options.output, options.lang, emotion, voice=options.voice,
                                  seed=options.seed, loudness_lufs=options.loudness)
@@ -301,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         i18n.set_language(options.ui_lang)
     if not options.verbose and argv is None:
         _silence_native_logs()
-    logging.basicConfig(level=logging.INFO if options.verbose else logging.WARNING,
+    # Without -v only errors are logged: what a user must know arrives as translated notices.
+    logging.basicConfig(level=logging.INFO if options.verbose else logging.ERROR,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         if options.command == "render":

@@ -76,8 +76,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The output {path} is the input script itself and would overwrite it. Choose another output path.",
     },
     "nothing_for_voice": {
-        "zh": "声音 {voice} 无法朗读这份文稿中的任何文字。请用 --lang 选择文稿的语言；其他语言可用 --voice espeak-<语言代码>（见 avatar voices）。",
-        "en": "The voice {voice} cannot read any of this script's text. Choose the script's language with --lang, or for other languages use --voice espeak-<language> (see avatar voices).",
+        "zh": "声音 {voice} 无法朗读这份文稿中的任何文字。中文或英文文稿请用 --lang zh 或 --lang en；其他语言请用 espeak-ng 声音，例如 --voice {suggestion}（全部声音见 avatar voices）。",
+        "en": "The voice {voice} cannot read any of this script's text. For Chinese or English use --lang zh or --lang en; for other languages use an espeak-ng voice such as --voice {suggestion} (avatar voices lists them all).",
     },
     "warn_english_for_chinese_voice": {
         "zh": "第 {index} 句是英文，但本次使用中文声音：英文单词会逐个字母拼读。",

@@ -160,7 +160,7 @@ def render_script(
 
     # 3. Plan the emotion of each sentence.
     report("plan", 0, 1)
-    plan = plan_script(script, settings.language, settings.emotion)
+    plan = plan_script(script, settings.language, settings.emotion, settings.voice)
     report("plan", 1, 1)
     lap("plan")
 
@@ -218,7 +218,7 @@ def speak_text(text: str, output: Path, language: str = "auto", emotion: tuple[s
     check_output_path(output, ".wav")
     check_seed(seed)
     check_loudness(loudness_lufs)
-    plan = plan_script(text, language, emotion)
+    plan = plan_script(text, language, emotion, voice)
     utterance = synthesize(plan, voice, seed=seed, loudness_lufs=loudness_lufs)
     with atomic_path(output) as temporary:
         soundfile.write(temporary, utterance.waveform, utterance.sample_rate, subtype="PCM_16", format="WAV")

@@ -20,7 +20,10 @@ def build_timeline(plan: EmotionPlan, utterance: Utterance, fps: int, extra: dic
     """Describe segments, phonemes and frame ranges of a render as plain JSON types."""
     rate = utterance.sample_rate
     segments = []
-    for segment, (start, end) in zip(plan.segments, utterance.segment_spans, strict=True):
+    # The pause actually inserted, which the emotion may have stretched: up to the next
+    # segment's speech, or to the end of the audio after the last one.
+    next_starts = [start for start, _ in utterance.segment_spans[1:]] + [len(utterance.waveform)]
+    for segment, (start, end), next_start in zip(plan.segments, utterance.segment_spans, next_starts, strict=True):
         segments.append({
             "index": segment.index,
             "text": segment.text,
@@ -33,7 +36,7 @@ def build_timeline(plan: EmotionPlan, utterance: Utterance, fps: int, extra: dic
             "paragraph": segment.paragraph,
             "start_sample": start,
             "end_sample": end,
-            "pause_after_ms": segment.pause_after_ms,
+            "pause_after_ms": round((next_start - end) * 1000 / rate),
             # end_frame is exclusive, like end_sample.
             "start_frame": sample_to_frame(start, rate, fps),
             "end_frame": sample_to_frame(end - 1, rate, fps) + 1 if end > start else sample_to_frame(start, rate, fps),

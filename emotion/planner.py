@@ -8,7 +8,14 @@ from dataclasses import dataclass, replace
 
 from avatar.errors import AvatarError
 from emotion.lexicon import label_sentence
-from emotion.segment import InlineTag, RawSentence, detect_language, read_sentences, speech_units
+from emotion.segment import (
+    InlineTag,
+    RawSentence,
+    detect_language,
+    has_language_evidence,
+    read_sentences,
+    speech_units,
+)
 from emotion.ssml import SsmlSentence, is_ssml, parse_ssml
 from emotion.types import EMOTIONS, VALENCE_AROUSAL, EmotionPlan, Language, Notice, Prosody, Segment
 
@@ -49,6 +56,7 @@ def plan_script(
     script: str,
     language: str = "auto",
     emotion: tuple[str, float] | None = None,
+    voice: str | None = None,
 ) -> EmotionPlan:
     """Split `script` into sentences and give each an emotion.
 
@@ -59,6 +67,8 @@ def plan_script(
         language: "auto" (detect), "zh" or "en": the main language, which selects the voice.
         emotion: (label, intensity) applied to every sentence without an inline tag, as
             `avatar say --emotion` does; None labels each sentence with the lexicon.
+        voice: the voice that will speak the plan, when the caller chose one; an espeak-ng
+            voice gets no notices about sentences outside the main language.
 
     Raises:
         AvatarError: an unsupported `language`, or nothing speakable in the script.
@@ -104,7 +114,11 @@ def plan_script(
     # 4. Choose the main language by how much of the script each language speaks. It selects
     #    the one voice of the render, so sentences in the other language get a notice.
     main_language = language if language != "auto" else _main_language(segments)
-    notices.extend(_language_notices(segments, main_language))
+    segments = [segment if has_language_evidence(segment.text) else replace(segment, language=main_language)
+                for segment in segments]
+    if voice is None or not voice.startswith("espeak-"):
+        # An espeak-ng voice reads its own language whatever the script's main language is.
+        notices.extend(_language_notices(segments, main_language))
     logger.info(
         "planned %d sentences, main language %s, emotions %s",
         len(segments), main_language, ", ".join(f"{s.emotion}:{s.intensity:.2f}" for s in segments),
@@ -134,7 +148,8 @@ def _from_ssml(parsed: list[SsmlSentence]) -> tuple[list[RawSentence], list[_Sen
 
 
 def _with_ssml_extras(segment: Segment, sentence: RawSentence, extra: _SentenceExtras) -> Segment:
-    if extra.pause_after_ms is not None:
+    fixed = extra.pause_after_ms is not None
+    if fixed:
         pause = extra.pause_after_ms
     elif not sentence.last_in_paragraph and not _ENDS_SENTENCE.search(sentence.text):
         # A sentence split where prosody or emphasis changes mid-sentence runs straight on.
@@ -142,7 +157,7 @@ def _with_ssml_extras(segment: Segment, sentence: RawSentence, extra: _SentenceE
     else:
         pause = segment.pause_after_ms
     spoken = extra.spoken_text if extra.spoken_text != segment.text else None
-    return replace(segment, spoken_text=spoken, prosody=extra.prosody, pause_after_ms=pause)
+    return replace(segment, spoken_text=spoken, prosody=extra.prosody, pause_after_ms=pause, pause_fixed=fixed)
 
 
 def _tag_notices(index: int, sentence: RawSentence) -> list[Notice]:

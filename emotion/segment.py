@@ -155,6 +155,15 @@ def detect_language(text: str) -> Language:
     return "zh" if chinese >= english and chinese > 0 else "en"
 
 
+def has_language_evidence(text: str) -> bool:
+    """Return whether `text` contains a Chinese character or an English word.
+
+    A sentence of digits and symbols only ("2024!") belongs to no language by itself; the
+    planner gives it the script's main language.
+    """
+    return bool(_CJK.search(text) or _LATIN_WORD.search(text))
+
+
 def speech_units(text: str) -> int:
     """Count spoken units (Chinese characters plus English words) for weighting languages."""
     return len(_CJK.findall(text)) + len(_LATIN_WORD.findall(text))

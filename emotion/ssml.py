@@ -203,7 +203,8 @@ class _Chunk:
 
 def is_ssml(text: str) -> bool:
     """Return True when `text`, after white space and a byte order mark, starts with `<speak` or `<?xml`."""
-    return re.match(r"[\s\ufeff]*<(?:speak(?=[\s>/])|\?xml(?=\s))", text) is not None
+    # Case-insensitive, so that <SPEAK> is reported as invalid SSML instead of read aloud.
+    return re.match(r"[\s\ufeff]*<(?:speak(?=[\s>/])|\?xml(?=\s))", text, re.IGNORECASE) is not None
 
 
 def parse_ssml(text: str) -> list[SsmlSentence]:
@@ -698,7 +699,10 @@ def _read_say_as(kind: str, content: str, date_format: str) -> _SayAs:
             raise _InvalidValue(f'say-as cardinal "{content}" is not a number. Write digits, optionally '
                               "grouped by commas, such as 1,234,567 or 3.5.")
         sign = "-" if match.group(1) == "-" else ""
-        return _SayAs(kind, content, sign + re.sub(r"\D", "", match.group(2)) + (match.group(3) or ""))
+        # Grouped with commas, so that neither voice's normaliser takes 1234 for a year.
+        whole = int(re.sub(r"\D", "", match.group(2)))
+        grouped = f"{whole:,}"
+        return _SayAs(kind, content, sign + grouped + (match.group(3) or ""))
     if kind == "ordinal":
         match = _ORDINAL.fullmatch(content)
         if match is None:

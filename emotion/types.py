@@ -56,6 +56,8 @@ class Segment:
         pause_after_ms: silence after the sentence, in milliseconds.
         spoken_text: what the voice reads when it differs from `text` (SSML say-as); None: `text`.
         prosody: explicit rate, pitch and volume changes (SSML prosody and emphasis).
+        pause_fixed: whether `pause_after_ms` was set explicitly (SSML break), so the
+            emotion must not stretch or shorten it.
     """
 
     index: int
@@ -70,6 +72,7 @@ class Segment:
     pause_after_ms: int = 0
     spoken_text: str | None = None
     prosody: Prosody = field(default_factory=Prosody)
+    pause_fixed: bool = False
 
 
 @dataclass(frozen=True)

@@ -285,6 +285,8 @@ def _replace_phones_and_ranges(text: str) -> str:
     # Ranges: 3-5天, 10~20, 50%-60%, 3.5万-4万元 -> …到…. A dash right after a number (or
     # its %, ‰ or 万/亿) and before another number is never a minus sign.
     text = re.sub(r"(?<=[\d%‰万亿])\s*(?:-|~|～|—|–)\s*(?=[$¥€£]?\d)", "到", text)
+    # The same between read times and dates: 九点-十七点三十分, 九月九日-九月二十日.
+    text = re.sub(r"(?<=[点分秒日月年])\s*(?:-|~|～|—|–)\s*(?=\d|[零一二三四五六七八九十两])", "到", text)
     return re.sub(r"(?<=\d)\s+to\s+(?=\d)", "到", text)
 
 
@@ -301,7 +303,9 @@ def _replace_measures(text: str) -> str:
             return f"华氏{'零下' if below else ''}{number}度"
         return f"{'零下' if below else ''}{number}摄氏度"
 
-    text = re.sub(rf"(-|零下)?({_NUMBER})\s*°\s*([CF])", temperature, text)
+    # A written 零下 or 华氏 before the number is part of the reading, not said twice.
+    text = re.sub(rf"(?:零下\s*(?=-))?(?:华氏\s*(?=-?\d[\d.,]*\s*°\s*F))?(-|零下)?({_NUMBER})\s*°\s*([CF])",
+                  temperature, text)
     text = re.sub(rf"(?<![\d.])(-)?({_NUMBER})\s*°", lambda m: signed(m.group(1), m.group(2)) + "度", text)
 
     def currency(match: re.Match) -> str:
@@ -470,7 +474,11 @@ def normalize_zh(text: str) -> str:
         character if character in "，²³" else unicodedata.normalize("NFKC", character) for character in text
     )
     text = text.replace("...", "…")
+    # The minus sign U+2212 is a hyphen for the rules below; ± is read 正负.
+    text = text.replace("\u2212", "-").replace("±", "正负")
     text = ADDRESS.sub(_read_address, text)
+    # A unit per unit: 2.35元/股 -> 每股, 60公里/小时 -> 每小时.
+    text = re.sub(r"(?<=[元米克吨斤升件个人次天时分秒里])\s*/\s*(?=[\u4e00-\u9fa5])", "每", text)
     text = _replace_dates(text)
     text = _replace_times(text)
     text = _replace_phones_and_ranges(text)

@@ -8,6 +8,7 @@ exactly (see `voice.types.Utterance`).
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -115,6 +116,25 @@ def _voice_info(voice: str) -> VoiceInfo:
     raise AvatarError("invalid_voice", value=voice, choices=", ".join([*VOICES, "espeak-<language>"]))
 
 
+# Writing systems that the neural voices cannot read, by the start of their Unicode
+# character names, and the espeak-ng language that reads them.
+_SCRIPT_LANGUAGES = {
+    "HANGUL": "ko", "HIRAGANA": "ja", "KATAKANA": "ja", "ARABIC": "ar", "CYRILLIC": "ru",
+    "GREEK": "el", "HEBREW": "he", "THAI": "th", "DEVANAGARI": "hi",
+}  # fmt: skip
+
+
+def _suggest_espeak(plan: EmotionPlan) -> str:
+    """Return "espeak-<language>" for the first letter of a known other writing system, or "espeak-<language>"."""
+    for segment in plan.segments:
+        for character in segment.text:
+            name = unicodedata.name(character, "")
+            for script, language in _SCRIPT_LANGUAGES.items():
+                if name.startswith(script):
+                    return espeak_engine.espeak_voice_id(language)
+    return "espeak-<language>"
+
+
 def _check_inputs(plan: EmotionPlan, voice: str | None) -> VoiceInfo:
     if voice is None:
         voice = DEFAULT_VOICE.get(plan.language)
@@ -126,7 +146,7 @@ def _check_inputs(plan: EmotionPlan, voice: str | None) -> VoiceInfo:
         profile_for(segment.emotion, segment.intensity)  # raises on a bad label or intensity
     info = _voice_info(voice)
     if not any(_speakable_text(segment, info) for segment in plan.segments):
-        raise AvatarError("nothing_for_voice", voice=info.id)
+        raise AvatarError("nothing_for_voice", voice=info.id, suggestion=_suggest_espeak(plan))
     return info
 
 
@@ -241,8 +261,11 @@ def synthesize(
         pieces.append(waveform)
         segment_spans.append((start, position))
 
-        # The emotion stretches or shortens the pause after its sentence.
-        pause_ms = segment.pause_after_ms * profile_for(segment.emotion, segment.intensity).pause_scale
+        # The emotion stretches or shortens the pause after its sentence, unless the script
+        # set that pause explicitly (an SSML break).
+        pause_ms = segment.pause_after_ms
+        if not segment.pause_fixed:
+            pause_ms *= profile_for(segment.emotion, segment.intensity).pause_scale
         pause = round(pause_ms * info.sample_rate / 1000)
         if pause > 0:
             pieces.append(np.zeros(pause, np.float32))

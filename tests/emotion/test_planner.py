@@ -124,3 +124,21 @@ def test_invalid_ssml_reports_position():
     assert error.value.key == "ssml_invalid"
     assert error.value.params["line"] == 2
     assert "第 2 行" in error.value.message("zh")
+
+
+def test_digits_only_sentence_takes_main_language():
+    plan = plan_script("今天的比分很接近。3:2！")
+    assert [segment.language for segment in plan.segments] == ["zh", "zh"]
+    assert plan.warnings == ()
+
+
+def test_espeak_voice_gets_no_language_notices():
+    plan = plan_script("今天天气很好，我们去公园散步吧。Great idea.", voice="espeak-de")
+    assert plan.warnings == ()
+
+
+def test_ssml_break_is_fixed_pause():
+    plan = plan_script('<speak><s>Hello there.</s><break time="1s"/><s>Goodbye.</s></speak>')
+    assert plan.segments[0].pause_after_ms == 1000
+    assert plan.segments[0].pause_fixed
+    assert not plan.segments[1].pause_fixed

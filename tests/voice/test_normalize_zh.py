@@ -195,3 +195,20 @@ def test_clause_pause_order():
     assert pause["，"] < pause["："] < pause["。"]
     assert pause["…"] == max(pause.values())
     assert set(SPEAKABLE_MARKS) <= set(pause)
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("零下-12.5℃", "零下十二点五摄氏度。"),
+        ("华氏77°F", "华氏七十七度。"),
+        ("9:00-17:30", "九点到十七点三十分。"),
+        ("12:00～14:00", "十二点到十四点。"),
+        ("9月9日－9月20日", "九月九日到九月二十日。"),
+        ("下降−7", "下降负七。"),
+        ("误差±3", "误差正负三。"),
+        ("2.35元/股", "二点三五元每股。"),
+    ],
+)
+def test_units_signs_and_time_ranges(written, spoken):
+    assert normalize_zh(written) == spoken

@@ -132,3 +132,20 @@ def test_voice_that_reads_nothing_rejected():
         synthesize(plan)
     assert error.value.key == "nothing_for_voice"
     assert error.value.params["voice"] == "en-joe"
+
+
+def test_fixed_pause_not_scaled_by_emotion():
+    from dataclasses import replace
+
+    segment = replace(make_segment(0, "Good morning.", "en", "sad", 1.0, pause_ms=1000), pause_fixed=True)
+    plan = EmotionPlan((segment, make_segment(1, "Thanks.", "en", "neutral", 0.0)), "en")
+    utterance = synthesize(plan)
+    gap = utterance.segment_spans[1][0] - utterance.segment_spans[0][1]
+    assert gap == 22050
+
+
+def test_other_script_suggests_espeak_voice():
+    plan = EmotionPlan((make_segment(0, "안녕하세요.", "zh", "neutral", 0.0),), "zh")
+    with pytest.raises(AvatarError) as error:
+        synthesize(plan)
+    assert error.value.params["suggestion"] == "espeak-ko"
