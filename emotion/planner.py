@@ -90,8 +90,11 @@ def plan_script(
     # 3. Label each sentence.
     segments: list[Segment] = []
     notices: list[Notice] = []
+    # SSML may cut one sentence into pieces where prosody or emphasis changes; the lexicon
+    # reads the whole sentence, so all its pieces share one label.
+    whole_texts = _whole_sentence_texts(sentences, extras)
     for index, sentence in enumerate(sentences):
-        segment_language = detect_language(sentence.text)
+        segment_language = detect_language(whole_texts[index])
         notices.extend(_tag_notices(index, sentence))
         if sentence.tag is not None:
             label = sentence.tag.emotion
@@ -101,7 +104,7 @@ def plan_script(
             label, intensity = emotion
             source, polarity = "override", 0.0
         else:
-            result = label_sentence(sentence.text, segment_language)
+            result = label_sentence(whole_texts[index], segment_language)
             label, intensity, source, polarity = result.emotion, result.intensity, "lexicon", result.polarity
         if label == "neutral":
             intensity = 0.0  # neutral has no strength: a tag such as [neutral:0.9] means plain neutral
@@ -147,11 +150,30 @@ def _from_ssml(parsed: list[SsmlSentence]) -> tuple[list[RawSentence], list[_Sen
     return sentences, extras
 
 
+def _runs_on(sentence: RawSentence, extra: _SentenceExtras | None) -> bool:
+    """Return whether an SSML piece continues into the next one (a mid-sentence split)."""
+    return (extra is not None and extra.pause_after_ms is None and not sentence.last_in_paragraph
+            and not _ENDS_SENTENCE.search(sentence.text))
+
+
+def _whole_sentence_texts(sentences: list[RawSentence], extras: list[_SentenceExtras]) -> list[str]:
+    """Return, for each sentence or SSML piece, the text of the whole sentence it belongs to."""
+    texts: list[str] = []
+    group: list[str] = []
+    for index, sentence in enumerate(sentences):
+        group.append(sentence.text)
+        if not _runs_on(sentence, extras[index] if extras else None):
+            texts.extend([" ".join(group)] * len(group))
+            group = []
+    texts.extend([" ".join(group)] * len(group))
+    return texts
+
+
 def _with_ssml_extras(segment: Segment, sentence: RawSentence, extra: _SentenceExtras) -> Segment:
     fixed = extra.pause_after_ms is not None
     if fixed:
         pause = extra.pause_after_ms
-    elif not sentence.last_in_paragraph and not _ENDS_SENTENCE.search(sentence.text):
+    elif _runs_on(sentence, extra):
         # A sentence split where prosody or emphasis changes mid-sentence runs straight on.
         pause = 0
     else:

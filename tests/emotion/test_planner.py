@@ -142,3 +142,11 @@ def test_ssml_break_is_fixed_pause():
     assert plan.segments[0].pause_after_ms == 1000
     assert plan.segments[0].pause_fixed
     assert not plan.segments[1].pause_fixed
+
+
+def test_ssml_pieces_of_one_sentence_share_label():
+    plan = plan_script('<speak><s>我今天<emphasis>非常</emphasis>高兴，真是太好了！</s></speak>')
+    assert len(plan.segments) == 3
+    assert {segment.emotion for segment in plan.segments} == {"happy"}
+    assert len({segment.intensity for segment in plan.segments}) == 1
+    assert [segment.pause_after_ms == 0 for segment in plan.segments] == [True, True, False]
