@@ -160,7 +160,7 @@ def _speakable_text(segment: Segment, voice: VoiceInfo) -> str:
         if voice.language == "en" and segment.language == "zh":
             logger.info("Sentence %d is Chinese but the voice %s speaks only English", segment.index, voice.id)
         text = normalize_text(source, voice.language)
-        if segment.pause_after_ms == 0 and not segment.pause_fixed:
+        if segment.pause_after_ms == 0 and not segment.pause_fixed and source.rstrip()[-1:] not in "。！？.!?…；;":
             # A piece of a sentence that SSML cut mid-way runs on into the next piece: the
             # sentence end that normalisation adds would make the voice stop and fall.
             text = text.rstrip("。.")
