@@ -23,7 +23,8 @@ _SENTENCE_END = re.compile(
     r"""(?:[。！？；]+|…+|\.{3,}|[.!?;]+(?=[\s"'”’)\]」』]|$))["'”’)\]」』]*""",
 )
 # Abbreviations whose final dot does not end a sentence.
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "u.s", "u.k", "a.m", "p.m", "no", "jr", "sr", "inc", "ltd", "co"}
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "u.s", "u.k", "a.m", "p.m", "no", "jr", "sr", "inc", "ltd", "co",
+                  "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "fig", "approx"}
 _TAG = re.compile(r"^\s*\[\s*([^\[\]:：]+?)\s*(?:[:：]\s*([^\[\]]*?)\s*)?\]\s*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")

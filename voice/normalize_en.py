@@ -314,6 +314,8 @@ def _replace_addresses_and_phones(text: str) -> str:
     text = re.sub(r"\+\d{1,3}[\s-]*\d{2,4}(?:[\s-]\d{3,4}){1,3}(?!\d)", _read_phone, text)
     text = re.sub(r"\(\d{3}\)\s*\d{3}-\d{4}(?!\d)", _read_phone, text)
     text = re.sub(r"(?<![\d-])\d{3}-\d{3}-\d{4}(?![\d-])", _read_phone, text)
+    # A local number without area code: 555-1234.
+    text = re.sub(r"(?<![\d-])\d{3}-\d{4}(?![\d-])", _read_phone, text)
     return re.sub(r"(?<![\d-])\d{3,4}-\d{7,8}(?![\d-])", _read_phone, text)
 
 
@@ -398,7 +400,16 @@ def _clock(match: re.Match) -> str:
     return spoken
 
 
+def _is_clock(hours: str, minutes: str) -> bool:
+    """Return whether h:mm reads as a time of day: whole hours up to 24 and two-digit minutes up to 59."""
+    return hours.isdigit() and int(hours) <= 24 and len(minutes) == 2 and minutes.isdigit() and int(minutes) <= 59
+
+
 def _replace_times(text: str) -> str:
+    # A ratio or score that cannot be a clock time (3:2, 7.1:1, 98:95) is read "to".
+    text = re.sub(r"(?<![\d.:])(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)(?![\d:])",
+                  lambda m: m.group(0) if _is_clock(m.group(1), m.group(2)) else f"{m.group(1)} to {m.group(2)}",
+                  text)
     text = re.sub(
         r"(?<![\d.:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?\s?[Mm]\b\.?)?(?![\d:])", _clock, text
     )

@@ -78,3 +78,7 @@ def test_last_in_paragraph_marked():
     sentences = read_sentences("一。二。\n\n三。")
     assert [s.last_in_paragraph for s in sentences] == [False, True, True]
     assert [s.paragraph for s in sentences] == [0, 0, 1]
+
+
+def test_month_abbreviation_does_not_end_sentence():
+    assert split_sentences("It opens Mar. 5th. Come early.") == ["It opens Mar. 5th.", "Come early."]

@@ -108,3 +108,16 @@ def test_piper_engine_still_exports_normalize_en():
 def test_unknown_language_rejected():
     with pytest.raises(ValueError, match="invalid language 'fr'"):
         normalize_text("bonjour", "fr")
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("The score was 3:2.", "The score was three to two."),
+        ("The rate is 7.1:1.", "The rate is seven point one to one."),
+        ("Meet at 10:30.", "Meet at ten thirty."),
+        ("Call 555-1234 now.", "Call five five five, one two three four now."),
+    ],
+)
+def test_ratios_and_local_phone_numbers(written, spoken):
+    assert normalize_text(written, "en") == spoken
