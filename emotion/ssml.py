@@ -96,9 +96,12 @@ _ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "prosody": ("rate", "pitch", "volume"),
     "emphasis": ("level",),
     "say-as": ("interpret-as", "format"),
-    "express-as": ("style", "styledegree"),
+    "express-as": ("style", "styledegree", "role"),
+    # Azure's samples wrap their text in <voice name="...">. The voice is chosen by the
+    # script's language or --voice here, so the element only groups its content.
+    "voice": ("name",),
 }
-_SUPPORTED_ELEMENTS = "speak, p, s, break, prosody, emphasis, say-as, express-as (or mstts:express-as)"
+_SUPPORTED_ELEMENTS = "speak, voice, p, s, break, prosody, emphasis, say-as, express-as (or mstts:express-as)"
 _EXPRESS_AS_PREFIX = "mstts"
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
@@ -331,8 +334,8 @@ class _SsmlReader:
         elif local == "express-as":
             emotion, intensity = self._express_as(values, position)
             frame.style = replace(style, emotion=emotion, intensity=intensity)
-        elif local == "speak" and values:
-            logger.debug("ignoring <speak> attributes %s", sorted(values))
+        elif local in ("speak", "voice") and values:
+            logger.debug("ignoring <%s> attributes %s", local, sorted(values))
         self._stack.append(frame)
 
     def _end(self, name: str) -> None:

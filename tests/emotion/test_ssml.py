@@ -437,7 +437,7 @@ def test_express_as_nesting_and_sentence_split():
         ('<speak><express-as style="sad" styledegree="3">Hi.</express-as></speak>', 1, 8, "from 0.01 to 2"),
         ('<speak><express-as style="sad" styledegree="much">Hi.</express-as></speak>', 1, 8, "styledegree"),
         # Unknown elements, wrong nesting and a wrong root.
-        ('<speak>\n  <voice name="x">Hi.</voice>\n</speak>', 2, 3, "<voice> is not supported"),
+        ('<speak>\n  <audio src="x.wav">Hi.</audio>\n</speak>', 2, 3, "<audio> is not supported"),
         ('<speak><other:express-as style="sad">Hi.</other:express-as></speak>', 1, 8, "not supported"),
         ("<speak><mstts:prosody>Hi.</mstts:prosody></speak>", 1, 8, "not supported"),
         ("<p>Hi.</p>", 1, 1, "root"),
@@ -493,7 +493,7 @@ def test_external_entity_is_rejected():
 
 
 def test_error_position_counts_whitespace_before_declaration():
-    error = error_of('\n\n  <?xml version="1.0"?><speak><voice/></speak>')
+    error = error_of('\n\n  <?xml version="1.0"?><speak><audio/></speak>')
     assert (error.params["line"], error.params["column"]) == (3, 31)
 
 
@@ -559,3 +559,22 @@ def test_bilingual_news_script():
     assert sentences[3].prosody == Prosody(rate=0.9, pitch=1.05, volume_db=3.0)
     assert sentences[5].prosody == Prosody(rate=0.85, volume_db=-2.0)
     assert [sentence.pause_after_ms for sentence in sentences] == [None, 700, None, None, None, 700, None]
+
+
+def test_azure_voice_wrapper_accepted():
+    script = (
+        '<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" '
+        'xmlns:mstts="https://www.w3.org/2001/mstts" xml:lang="en-US">'
+        '<voice name="en-US-JennyNeural"><mstts:express-as style="cheerful" role="YoungAdultFemale">'
+        "That would be just amazing!</mstts:express-as></voice></speak>"
+    )
+    sentences = parse_ssml(script)
+    assert [sentence.text for sentence in sentences] == ["That would be just amazing!"]
+    assert sentences[0].emotion == "happy"
+
+
+def test_voice_rejects_unknown_attribute():
+    with pytest.raises(AvatarError) as error:
+        parse_ssml('<speak><voice gender="female">Hi.</voice></speak>')
+    assert error.value.params["line"] == 1
+    assert "gender" in error.value.params["reason"]
