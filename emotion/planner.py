@@ -131,7 +131,7 @@ def plan_script(
 
 @dataclass(frozen=True)
 class _SentenceExtras:
-    """What SSML adds to a sentence beyond its text, paragraph and emotion."""
+    """SSML additions to a sentence beyond its text, paragraph and emotion."""
 
     spoken_text: str
     prosody: Prosody

@@ -98,8 +98,8 @@ def _block_powers(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
     """K-weight the audio and return the mean square of each 400 ms gating block, hop 100 ms [T_blocks].
 
     The filters run over chunks of FILTER_CHUNK samples with their state carried across,
-    which gives the same result as one pass, and only the running sum of squares at block
-    edges is kept: memory stays small for scripts of any length.
+    which gives the same result as one pass. Only the running sum of squares at block
+    edges is kept, so memory stays small for scripts of any length.
     """
     block = round(BLOCK_SECONDS * sample_rate)
     hop = round(HOP_SECONDS * sample_rate)
@@ -253,8 +253,8 @@ def limit_peaks(waveform: np.ndarray, sample_rate: int, peak_limit: float) -> np
     The gain each sample needs is spread over LIMITER_WINDOW_S on both sides by a moving
     minimum, then smoothed by a moving average half as wide. Each averaged value comes
     from minima over windows that contain the sample itself, so the smoothed gain never
-    exceeds what the sample needs: the output cannot pass `peak_limit`, and the gain
-    moves over milliseconds instead of jumping, which would distort like clipping.
+    exceeds what the sample needs and the output cannot pass `peak_limit`. The gain moves
+    over milliseconds instead of jumping, because a jump would distort like clipping.
     """
     hold = max(1, round(LIMITER_WINDOW_S * sample_rate))
     over = np.flatnonzero(np.abs(waveform) > peak_limit)
