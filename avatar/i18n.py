@@ -83,6 +83,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "第 {index} 句是英文，但本次使用中文声音：英文单词会逐个字母拼读。",
         "en": "Sentence {index} is English but the voice is Chinese, so English words are spelled letter by letter.",
     },
+    "warn_foreign_script": {
+        "zh": "第 {index} 句含有中文和英文声音都读不出的文字，这些字会被跳过。要朗读它们，请使用 --voice {voice}。",
+        "en": "Sentence {index} contains letters that neither the Chinese nor the English voice can read, so they are skipped. To have them read, use --voice {voice}.",
+    },
     "warn_chinese_for_english_voice": {
         "zh": "第 {index} 句是中文，但本次使用英文声音：其中的中文字符会被跳过。",
         "en": "Sentence {index} is Chinese but the voice is English, so its Chinese characters are skipped.",

@@ -12,6 +12,7 @@ from emotion.segment import (
     InlineTag,
     RawSentence,
     detect_language,
+    foreign_script_language,
     has_language_evidence,
     read_sentences,
     speech_units,
@@ -200,6 +201,10 @@ def _language_notices(segments: list[Segment], voice_language: Language) -> list
     """Warn about sentences in the other language than the voice's."""
     notices = []
     for segment in segments:
+        foreign = foreign_script_language(segment.text)
+        if foreign is not None:
+            notices.append(Notice("warn_foreign_script", {"index": segment.index + 1,
+                                                          "voice": f"espeak-{foreign}"}))
         if segment.language == voice_language:
             continue
         notice = Notice(_OTHER_LANGUAGE_NOTICE[voice_language], {"index": segment.index + 1})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from emotion.types import EMOTIONS, Language
@@ -154,6 +155,26 @@ def detect_language(text: str) -> Language:
     chinese = len(_CJK.findall(text))
     english = len(_LATIN_WORD.findall(text))
     return "zh" if chinese >= english and chinese > 0 else "en"
+
+
+# Writing systems that the Chinese and English voices cannot read, by the start of their
+# Unicode character names, and the espeak-ng language code that reads them.
+FOREIGN_SCRIPTS: dict[str, str] = {
+    "HANGUL": "ko", "HIRAGANA": "ja", "KATAKANA": "ja", "ARABIC": "ar", "CYRILLIC": "ru",
+    "GREEK": "el", "HEBREW": "he", "THAI": "th", "DEVANAGARI": "hi",
+}  # fmt: skip
+
+
+def foreign_script_language(text: str) -> str | None:
+    """Return the espeak-ng language code of the first letter from a `FOREIGN_SCRIPTS` system, or None."""
+    for character in text:
+        if ord(character) < 0x370:  # ASCII and Latin letters: the common case, skipped quickly
+            continue
+        name = unicodedata.name(character, "")
+        for script, language in FOREIGN_SCRIPTS.items():
+            if name.startswith(script):
+                return language
+    return None
 
 
 def has_language_evidence(text: str) -> bool:

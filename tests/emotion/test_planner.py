@@ -150,3 +150,11 @@ def test_ssml_pieces_of_one_sentence_share_label():
     assert {segment.emotion for segment in plan.segments} == {"happy"}
     assert len({segment.intensity for segment in plan.segments}) == 1
     assert [segment.pause_after_ms == 0 for segment in plan.segments] == [True, True, False]
+
+
+def test_foreign_script_sentence_gets_notice():
+    plan = plan_script("今天天气很好。こんにちは、世界。")
+    keys = [notice.key for notice in plan.warnings]
+    assert keys == ["warn_foreign_script"]
+    assert plan.warnings[0].params == {"index": 2, "voice": "espeak-ja"}
+    assert "espeak-ja" in plan.warnings[0].message("zh")
