@@ -13,7 +13,7 @@ from voice.types import Utterance
 
 # Bump the major number when a field changes meaning or disappears; the minor number when
 # fields are added. Readers should check the major number.
-TIMELINE_VERSION = "1.1"
+TIMELINE_VERSION = "1.2"
 
 
 def build_timeline(plan: EmotionPlan, utterance: Utterance, fps: int, extra: dict[str, Any] | None = None) -> dict:
@@ -36,6 +36,7 @@ def build_timeline(plan: EmotionPlan, utterance: Utterance, fps: int, extra: dic
             "paragraph": segment.paragraph,
             "start_sample": start,
             "end_sample": end,
+            "pause_before_ms": segment.pause_before_ms,
             "pause_after_ms": round((next_start - end) * 1000 / rate),
             # end_frame is exclusive, like end_sample.
             "start_frame": sample_to_frame(start, rate, fps),

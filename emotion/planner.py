@@ -137,6 +137,7 @@ class _SentenceExtras:
     spoken_text: str
     prosody: Prosody
     pause_after_ms: int | None
+    pause_before_ms: int = 0
 
 
 def _from_ssml(parsed: list[SsmlSentence]) -> tuple[list[RawSentence], list[_SentenceExtras]]:
@@ -147,7 +148,7 @@ def _from_ssml(parsed: list[SsmlSentence]) -> tuple[list[RawSentence], list[_Sen
         tag = InlineTag(item.emotion, item.intensity) if item.emotion is not None else None
         sentences.append(RawSentence(text=item.text, paragraph=item.paragraph, last_in_paragraph=last_in_paragraph,
                                      tag=tag))
-        extras.append(_SentenceExtras(item.spoken_text, item.prosody, item.pause_after_ms))
+        extras.append(_SentenceExtras(item.spoken_text, item.prosody, item.pause_after_ms, item.pause_before_ms))
     return sentences, extras
 
 
@@ -180,7 +181,8 @@ def _with_ssml_extras(segment: Segment, sentence: RawSentence, extra: _SentenceE
     else:
         pause = segment.pause_after_ms
     spoken = extra.spoken_text if extra.spoken_text != segment.text else None
-    return replace(segment, spoken_text=spoken, prosody=extra.prosody, pause_after_ms=pause, pause_fixed=fixed)
+    return replace(segment, spoken_text=spoken, prosody=extra.prosody, pause_after_ms=pause, pause_fixed=fixed,
+                   pause_before_ms=extra.pause_before_ms)
 
 
 def _tag_notices(index: int, sentence: RawSentence) -> list[Notice]:

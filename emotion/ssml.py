@@ -135,6 +135,8 @@ class SsmlSentence:
         prosody: the combined prosody and emphasis in effect where the sentence starts.
         pause_after_ms: silence from the `<break>` elements right after the sentence, added
             up; None when no break follows, so the planner decides.
+        pause_before_ms: silence from `<break>` elements before the first sentence; 0 for
+            every other sentence.
     """
 
     text: str
@@ -144,6 +146,7 @@ class SsmlSentence:
     intensity: float | None
     prosody: Prosody
     pause_after_ms: int | None
+    pause_before_ms: int = 0
 
 
 class _InvalidValue(ValueError):
@@ -260,6 +263,7 @@ class _SsmlReader:
         self._last_paragraph_serial: int | None = None
         self._paragraph_count = 0
         self._sentences: list[SsmlSentence] = []
+        self._leading_pause_ms = 0
         # Whether punctuation-only text may still join the last sentence. A <break>, <s> or <p>
         # boundary clears it.
         self._attachable = False
@@ -275,6 +279,8 @@ class _SsmlReader:
             )
             raise AvatarError("ssml_invalid", line=line, column=column, reason=reason) from None
         logger.debug("parsed SSML into %d sentences", len(self._sentences))
+        if self._sentences and self._leading_pause_ms:
+            self._sentences[0] = replace(self._sentences[0], pause_before_ms=self._leading_pause_ms)
         return self._sentences
 
     # ---- positions and errors
@@ -580,7 +586,7 @@ class _SsmlReader:
 
     def _add_pause(self, milliseconds: int) -> None:
         if not self._sentences:
-            logger.debug("ignoring a %d ms <break> before the first sentence", milliseconds)
+            self._leading_pause_ms += milliseconds
             return
         last = self._sentences[-1]
         total = milliseconds if last.pause_after_ms is None else last.pause_after_ms + milliseconds

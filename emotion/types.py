@@ -58,6 +58,8 @@ class Segment:
         prosody: explicit rate, pitch and volume changes (SSML prosody and emphasis).
         pause_fixed: whether `pause_after_ms` was set explicitly (SSML break), so the
             emotion must not stretch or shorten it.
+        pause_before_ms: silence before the sentence, in milliseconds (an SSML break before
+            the first sentence); 0 otherwise.
     """
 
     index: int
@@ -73,6 +75,7 @@ class Segment:
     spoken_text: str | None = None
     prosody: Prosody = field(default_factory=Prosody)
     pause_fixed: bool = False
+    pause_before_ms: int = 0
 
 
 @dataclass(frozen=True)

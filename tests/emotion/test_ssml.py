@@ -262,10 +262,11 @@ def test_break_splits_sentence_in_the_middle():
     assert [sentence.pause_after_ms for sentence in sentences] == [800, None, 250, None]
 
 
-def test_break_before_first_sentence_is_ignored():
+def test_break_before_first_sentence_leads_it():
     sentences = speak('<break time="2s"/>Hello.')
     assert texts(sentences) == ["Hello."]
     assert sentences[0].pause_after_ms is None
+    assert sentences[0].pause_before_ms == 2000
 
 
 def test_break_keeps_punctuation_apart():
@@ -578,3 +579,8 @@ def test_voice_rejects_unknown_attribute():
         parse_ssml('<speak><voice gender="female">Hi.</voice></speak>')
     assert error.value.params["line"] == 1
     assert "gender" in error.value.params["reason"]
+
+
+def test_leading_break_becomes_pause_before():
+    sentences = parse_ssml('<speak><break time="700ms"/><break strength="weak"/><s>Hello.</s><s>Bye.</s></speak>')
+    assert [sentence.pause_before_ms for sentence in sentences] == [950, 0]

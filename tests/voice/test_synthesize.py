@@ -149,3 +149,14 @@ def test_other_script_suggests_espeak_voice():
     with pytest.raises(AvatarError) as error:
         synthesize(plan)
     assert error.value.params["suggestion"] == "espeak-ko"
+
+
+def test_pause_before_first_sentence():
+    from dataclasses import replace
+
+    segment = replace(make_segment(0, "Hello there.", "en", "neutral", 0.0, pause_ms=300), pause_before_ms=500)
+    utterance = synthesize(EmotionPlan((segment,), "en"))
+    utterance.validate()
+    assert utterance.segment_spans[0][0] == 500 * 22050 // 1000
+    assert utterance.phonemes[0].symbol == "sil"
+    assert not np.any(utterance.waveform[: utterance.segment_spans[0][0]])
