@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 from avatar.errors import AvatarError
+from avatar.fileio import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -32,23 +32,15 @@ def cache_dir() -> Path:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file and `os.replace`.
+    """Write `data` to `path` atomically (see `avatar.fileio.atomic_path`).
 
-    A reader in another process sees either no file or the whole file, never a
-    partly written one. Raises AvatarError("cache_unwritable") when the folder
-    cannot be created or written.
+    Raises AvatarError("cache_unwritable") when the folder cannot be created or written.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            os.replace(temporary, path)
-        except BaseException:
-            # Leave no stray temporary file behind, then report the original error.
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as temporary:
+            temporary.write_bytes(data)
+    except AvatarError as error:
+        raise AvatarError("cache_unwritable", path=str(path.parent), reason=error.params.get("reason", error.key)) from error
     except OSError as error:
         raise AvatarError("cache_unwritable", path=str(path.parent), reason=str(error)) from error
     logger.info("Wrote %s (%d bytes)", path, len(data))
