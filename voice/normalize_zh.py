@@ -40,7 +40,7 @@ SPEAKABLE_MARKS = "、，；：。！？…"
 MARK_STRENGTH = {"、": 0, "，": 1, "；": 2, "：": 2, "。": 3, "？": 3, "！": 3, "…": 4}
 SENTENCE_ENDS = "。！？…"
 
-# Chinese readings of Latin letter names, as commonly said in mainland media
+# Chinese readings of Latin letter names, as mainland media commonly read them
 # ("GDP" is 吉迪皮, "AI" 诶艾).
 LETTER_READINGS = {
     "A": "诶", "B": "比", "C": "西", "D": "迪", "E": "伊", "F": "艾弗", "G": "吉",
@@ -118,7 +118,7 @@ def read_cardinal(value: int) -> str:
     if value >= 10**16:
         return read_digits(str(value))
     text = _read_large(value) if value else "零"
-    # 10..19 at the start is said 十…, not 一十….
+    # 10..19 at the start is read 十…, not 一十….
     if text.startswith("一十"):
         text = text[1:]
     return text
@@ -131,7 +131,7 @@ def _read_large(value: int) -> str:
             high, low = divmod(value, base)
             text = _read_large(high) + unit
             if low:
-                # A gap of a whole digit position is said 零: 10001 -> 一万零一.
+                # A gap of a whole digit position is read 零: 10001 -> 一万零一.
                 text += ("零" if low < base // 10 else "") + _read_large(low)
             return text
     return _read_below_10000(value)
@@ -303,7 +303,7 @@ def _replace_measures(text: str) -> str:
             return f"华氏{'零下' if below else ''}{number}度"
         return f"{'零下' if below else ''}{number}摄氏度"
 
-    # A written 零下 or 华氏 before the number is part of the reading, not said twice.
+    # A written 零下 or 华氏 before the number is part of the reading, so it is not read twice.
     text = re.sub(rf"(?:零下\s*(?=-))?(?:华氏\s*(?=-?\d[\d.,]*\s*°\s*F))?(-|零下)?({_NUMBER})\s*°\s*([CF])",
                   temperature, text)
     text = re.sub(rf"(?<![\d.])(-)?({_NUMBER})\s*°", lambda m: signed(m.group(1), m.group(2)) + "度", text)

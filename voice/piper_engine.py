@@ -69,7 +69,7 @@ class _Model:
 
 _model: _Model | None = None
 _lock = threading.Lock()
-# Longest run of words given to the model at once (see `split_long_text`).
+# Maximum number of words given to the model in one run (see `split_long_text`).
 MAX_WORDS_PER_RUN = 40
 
 

@@ -239,7 +239,7 @@ def synthesize(
     for done, segment in enumerate(plan.segments, start=1):
         lead = round(segment.pause_before_ms * info.sample_rate / 1000)
         if lead > 0:
-            # Silence the script asks for before the sentence: it belongs to the sentence,
+            # Silence the script requests before the sentence: it belongs to the sentence,
             # but its speech span starts after it.
             pieces.append(np.zeros(lead, np.float32))
             phonemes.append(Phoneme("sil", position, position + lead, segment.index))

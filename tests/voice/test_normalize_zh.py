@@ -114,7 +114,7 @@ def test_news_scripts_fully_speakable(data_dir):
             assert any(reading in result for reading in readings), (acronym, result[:80])
 
 
-# One table per kind of written form, each read the way a Chinese newsreader says it.
+# One table per kind of written form, each read the way a Chinese newsreader reads it.
 ZH_KINDS = {
     "cardinal": [("共3人", "共三人。"), ("12000元", "一万二千元。"), ("10001人", "一万零一人。"), ("第2名", "第二名。")],
     "ordinal": [("第3", "第三。"), ("3rd", "第三。"), ("21st", "第二十一。"), ("第100位", "第一百位。")],

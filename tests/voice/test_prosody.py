@@ -46,7 +46,7 @@ def test_happy_higher_and_faster_than_sad(voice, language, text):
     rate_ratio = phonemes_per_second(happy) / phonemes_per_second(sad)
     assert f0_ratio >= 1.08, f"happy/sad mean F0 ratio {f0_ratio:.3f}"
     assert rate_ratio >= 1.08, f"happy/sad speaking rate ratio {rate_ratio:.3f}"
-    # Both said the same phonemes, so the rate difference is timing only.
+    # Both spoke the same phonemes, so the rate difference is timing only.
     assert [p.symbol for p in happy.phonemes] == [p.symbol for p in sad.phonemes]
 
 

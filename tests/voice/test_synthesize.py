@@ -62,7 +62,8 @@ def test_english_plan_from_real_script(data_dir):
     first = synthesize(plan, seed=3)
     second = synthesize(plan, seed=3)
     first.validate()
-    assert first.voice == "en-joe" and first.sample_rate == 22050
+    assert first.voice == "en-joe"
+    assert first.sample_rate == 22050
     assert np.array_equal(first.waveform, second.waveform)
     # "$4.2 million" is read, so the sentence is long: over 2.5 s of speech.
     start, end = first.segment_spans[1]
