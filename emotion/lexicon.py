@@ -12,7 +12,8 @@ Each sentence gets one label from `EMOTIONS` and an intensity in 0..1. Scoring:
 4. The label is the top-scoring emotion once its score passes `MIN_SCORE`; otherwise neutral.
    Intensity grows with the score and with exclamation marks and repeated punctuation.
 
-A trained classifier will replace this as the default; the lexicon stays as a baseline.
+The trained classifier (`emotion.classifier`) is the default labeller. The lexicon remains a
+reference point in `avatar train-emotion` and the `labeller="lexicon"` option of the planner.
 """
 
 from __future__ import annotations

