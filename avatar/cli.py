@@ -1,4 +1,5 @@
-"""The `avatar` command line: render, say, demo.
+"""The `avatar` command line: render, say, normalize, voices, demo, and the emotion commands
+(plan, analyze, train-emotion, eval-emotion in `avatar.cli_emotion`).
 
 Errors a user can fix are shown as one readable line in the UI language (Chinese or
 English, from the locale or `--ui-lang`) and exit with status 2. An unexpected failure
@@ -15,15 +16,18 @@ import time
 import traceback
 from pathlib import Path
 
-from avatar import i18n
+from avatar import cli_emotion, i18n
+from avatar.cli_emotion import add_preset_option
 from avatar.errors import AvatarError
 from avatar.i18n import translate as tr
+from emotion.arc import DEFAULT_PRESET, PRESETS
 
 logger = logging.getLogger("avatar")
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 1
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe
 
 
 def _help(en: str, zh: str) -> str:
@@ -57,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "输出 MP4 文件；同目录下还会生成 OUT.srt 和 OUT.timeline.json"))
     _add_render_options(render)
     _add_voice_options(render)
+    render.add_argument("--plan", type=Path, metavar="PLAN",
+                        help=_help("emotion plan file (.json or .csv from 'avatar plan') to use instead of the classifier",
+                                   "使用情绪计划文件（avatar plan 生成的 .json 或 .csv）代替自动判断"))
 
     say = commands.add_parser("say", parents=[common], help=_help("speak text to a WAV file", "把文字合成为 WAV 语音"))
     say.add_argument("text", help=_help("text to speak; - reads standard input", "要朗读的文字；- 表示从标准输入读取"))
@@ -83,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-d", "--directory", type=Path, default=Path("out"),
                       help=_help("output folder (default: out)", "输出目录（默认 out）"))
     demo.add_argument("--size", type=int, default=512, help=_help("longer side in pixels", "视频长边像素数"))
+    cli_emotion.add_commands(commands, common, _help)
     return parser
 
 
@@ -104,6 +112,7 @@ def _add_render_options(command: argparse.ArgumentParser) -> None:
                                     "没有标签的句子统一使用的情绪（默认根据文字判断）"))
     command.add_argument("--seed", type=int, default=0,
                          help=_help("seed for voice variation, blinks and head motion", "语音、眨眼和头部动作的随机种子"))
+    add_preset_option(command, _help, DEFAULT_PRESET, PRESETS)
 
 
 def _add_voice_options(command: argparse.ArgumentParser) -> None:
@@ -120,7 +129,7 @@ def _normalize(options: argparse.Namespace) -> None:
     from voice.normalize import normalize_text
 
     text = _read_stdin() if options.text == "-" else options.text
-    plan = plan_script(text, options.lang)
+    plan = plan_script(text, options.lang, labeller="none")
     _print_notices(plan.warnings)
     for segment in plan.segments:
         source = segment.spoken_text if segment.spoken_text is not None else segment.text
@@ -195,7 +204,8 @@ def _render(script_source: str, output: Path, options: argparse.Namespace) -> No
         portrait=options.portrait, language=options.lang, fps=options.fps, size=options.size,
         background=options.background, seed=options.seed,
         emotion=parse_emotion(options.emotion) if options.emotion else None,
-        voice=options.voice, loudness_lufs=options.loudness,
+        voice=options.voice, loudness_lufs=options.loudness, preset=options.preset,
+        plan=getattr(options, "plan", None),
     )
     script = _read_script(script_source)
     progress = _ProgressPrinter()
@@ -243,7 +253,7 @@ def _demo(options: argparse.Namespace) -> None:
         script = (assets / f"demo_{language}.txt").read_text(encoding="utf-8")
         output = options.directory / f"demo_{language}.mp4"
         namespace = argparse.Namespace(portrait=None, lang=language, fps=25, size=options.size, background=None,
-                                       seed=0, emotion=None, voice=None, loudness=-16.0)
+                                       seed=0, emotion=None, voice=None, loudness=-16.0, preset=DEFAULT_PRESET)
         _render_text(script, output, namespace)
 
 
@@ -323,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
             _voices()
         elif options.command == "demo":
             _demo(options)
+        else:
+            cli_emotion.run(options, _read_script)
         return 0
     except AvatarError as error:
         print(tr("error_prefix") + error.message(), file=sys.stderr)
@@ -330,6 +342,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(tr("interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output went away (`avatar analyze FILE | head`): stop quietly, as
+        # Unix tools do. stdout is pointed at /dev/null so that the final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except Exception as error:  # noqa: BLE001 - the last line of defence: log it, then tell the user where
         log = _write_crash_log()
         print(tr("error_prefix") + tr("unexpected_error", reason=f"{type(error).__name__}: {error}", log=str(log)),

@@ -115,6 +115,94 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "未知的情绪 {value!r}。可选：{choices}，可加强度，如 happy:0.8。",
         "en": "Unknown emotion {value!r}. Choose one of {choices}, optionally with an intensity such as happy:0.8.",
     },
+    "done_plan": {
+        "zh": "已写入情绪计划 {path}（{count} 句，风格 {preset}）。编辑后用 avatar render 文稿 --plan {path} 渲染。",
+        "en": "Wrote the emotion plan {path} ({count} sentences, preset {preset}). Edit it, then render with avatar render SCRIPT --plan {path}.",
+    },
+    "unit_lines": {"zh": "行", "en": "lines"},
+    "progress_analyze": {"zh": "分析", "en": "Analyzing"},
+    "analyze_col_line": {"zh": "行", "en": "line"},
+    "analyze_col_lang": {"zh": "语言", "en": "lang"},
+    "analyze_col_label": {"zh": "情绪", "en": "label"},
+    "analyze_col_intensity": {"zh": "强度", "en": "int."},
+    "analyze_col_valence": {"zh": "效价", "en": "val."},
+    "analyze_col_source": {"zh": "来源", "en": "source"},
+    "analyze_col_text": {"zh": "文字", "en": "text"},
+    "analyze_col_count": {"zh": "数量", "en": "count"},
+    "analyze_col_share": {"zh": "占比", "en": "share"},
+    "analyze_col_mean_intensity": {"zh": "平均强度", "en": "mean int."},
+    "analyze_distribution": {
+        "zh": "情绪分布（共 {total} 条，平均效价 {valence:+.2f}）：",
+        "en": "Emotion distribution ({total} texts, mean valence {valence:+.2f}):",
+    },
+    "done_plot": {"zh": "已写入分布图 {path}", "en": "Wrote the distribution chart {path}"},
+    "plot_share_axis": {"zh": "占比（%）", "en": "share (%)"},
+    "plot_title": {"zh": "{name} 的情绪分布（{total} 条）", "en": "Emotions in {name} ({total} texts)"},
+    "done_train_emotion": {
+        "zh": "[{lang}] 已选用 {model}，开发集 macro-F1 {f1:.3f}，模型写入 {path}",
+        "en": "[{lang}] chose {model}, dev macro-F1 {f1:.3f}; checkpoint written to {path}",
+    },
+    "eval_title": {"zh": "{path}（{count} 条）上的评估结果", "en": "Scores on {path} ({count} texts)"},
+    "invalid_preset": {
+        "zh": "未知的风格预设 {value!r}。可选：{choices}。",
+        "en": "Unknown style preset {value!r}. Choose one of {choices}.",
+    },
+    "emotion_checkpoint_missing": {
+        "zh": "找不到情绪分类模型 {path}。请重新检出仓库中的 checkpoints/，或运行 avatar train-emotion 重新训练。",
+        "en": "The emotion classifier {path} is missing. Check out checkpoints/ from the repository again, or retrain with avatar train-emotion.",
+    },
+    "emotion_checkpoint_invalid": {
+        "zh": "情绪分类模型 {path} 无法使用：{reason}。请运行 avatar train-emotion 重新训练。",
+        "en": "The emotion classifier {path} cannot be used: {reason}. Retrain it with avatar train-emotion.",
+    },
+    "emotion_data_missing": {
+        "zh": "找不到训练语料 {path}。请把 shared 数据放在仓库旁边，或用 AVATAR_EMOTION_DATA 指向 emotion_text 文件夹。",
+        "en": "The training corpus {path} was not found. Put the shared data beside the repository, or point AVATAR_EMOTION_DATA at the emotion_text folder.",
+    },
+    "plan_not_found": {
+        "zh": "找不到情绪计划文件 {path}。可用 avatar plan 文稿 -o {path} 生成。",
+        "en": "The emotion plan {path} does not exist. Create it with avatar plan SCRIPT -o {path}.",
+    },
+    "plan_unreadable": {
+        "zh": "无法读取情绪计划文件 {path}：{reason}。",
+        "en": "Cannot read the emotion plan {path}: {reason}.",
+    },
+    "plan_bad_row": {
+        "zh": "情绪计划 {path} 第 {row} 行有误：{reason}。",
+        "en": "Row {row} of the emotion plan {path} is invalid: {reason}.",
+    },
+    "plan_text_mismatch": {
+        "zh": "情绪计划 {path} 的第 {index} 句与文稿不一致（计划：{planned!r}；文稿：{actual!r}）。文稿改过后，请用 avatar plan 重新生成计划。",
+        "en": "Sentence {index} of the emotion plan {path} differs from the script (plan: {planned!r}; script: {actual!r}). After editing the script, regenerate the plan with avatar plan.",
+    },
+    "plan_length_mismatch": {
+        "zh": "情绪计划 {path} 有 {planned} 句，文稿有 {actual} 句。请用 avatar plan 重新生成计划。",
+        "en": "The emotion plan {path} has {planned} sentences but the script has {actual}. Regenerate the plan with avatar plan.",
+    },
+    "labelled_file_bad": {
+        "zh": "无法读取标注文件 {path}：{reason}。每行需要文字和标签（JSON Lines 的 text/label，或 TSV/CSV 的 text 与 label 两列）。",
+        "en": "Cannot read the labelled file {path}: {reason}. Each row needs a text and a label (text/label in JSON Lines, or text and label columns in TSV/CSV).",
+    },
+    "analyze_input_missing": {
+        "zh": "找不到要分析的文件 {path}。",
+        "en": "The file to analyze, {path}, does not exist.",
+    },
+    "analyze_ssml": {
+        "zh": "analyze 读取纯文本（每行一条文本或一篇文稿），不读 SSML。请用 avatar plan 查看 SSML 文稿的情绪计划。",
+        "en": "analyze reads plain text (one text per line, or a script), not SSML. Use avatar plan to see the emotion plan of an SSML script.",
+    },
+    "analyze_not_utf8": {
+        "zh": "文件 {path} 不是 UTF-8 文本。请用 UTF-8 编码另存后重试。",
+        "en": "The file {path} is not UTF-8 text. Save it as UTF-8 and try again.",
+    },
+    "warn_analyze_skipped": {
+        "zh": "跳过了 {count} 行只有表情符号或标点、没有文字的内容（行号 {lines}）。",
+        "en": "Skipped {count} lines with only emoji or punctuation and no words (lines {lines}).",
+    },
+    "analyze_nothing": {
+        "zh": "{path} 中没有可分析的文字。",
+        "en": "{path} contains no text to analyze.",
+    },
     "invalid_intensity": {
         "zh": "情绪强度 {value!r} 无效，应为 0 到 1 之间的数，如 sad:0.6。",
         "en": "Invalid emotion intensity {value!r}: use a number from 0 to 1, such as sad:0.6.",

@@ -86,8 +86,8 @@ VISUAL_LEAD_S = 0.02
 # taking at most half of it (see `_close_around_pauses`).
 PAUSE_CLOSURE_LEAD_S = 0.06
 
-# Expression changes between sentences take about this long (10-90 %).
-EXPRESSION_RAMP_S = 0.3
+# Expression changes between sentences take the plan's `ramp_ms` (10-90 %), set by the style
+# preset (`emotion.arc.PRESETS`): slower for a calm news anchor than for a lively vlog.
 # Blinks: interval and duration ranges of natural spontaneous blinking.
 BLINK_INTERVAL_S = (2.0, 6.0)
 BLINK_DURATION_S = (0.15, 0.25)
@@ -170,9 +170,9 @@ def perform(utterance: Utterance, plan: EmotionPlan, fps: int, seed: int = 0) ->
     # 3. Mouth shape from coarticulated viseme targets.
     opening, width = _mouth_shape(utterance, instants, rate)
 
-    # 4. Expression from the plan, ramped between segments.
+    # 4. Expression from the plan, ramped between segments over the preset's time.
     segment_of_frame = _segment_per_frame(utterance, frame_starts)
-    ramp_sigma = EXPRESSION_RAMP_S * fps / 2.56  # 10-90 % of a Gaussian step spans 2.56 sigma
+    ramp_sigma = plan.ramp_ms / 1000 * fps / 2.56  # 10-90 % of a Gaussian step spans 2.56 sigma
     action_units, width_offset, opening_factor, pitch_offset = _expression(plan, segment_of_frame, ramp_sigma)
     # Jaw drop (AU26) deepens the vowels' opening but never opens a silent mouth.
     opening = np.clip(opening * opening_factor * (1.0 + 0.4 * action_units[:, ACTION_UNITS.index("AU26")]), 0.0, 1.0)

@@ -48,6 +48,8 @@ class RenderSettings:
         seed: seeds voice variation, blinks and head motion, so a render is reproducible.
         loudness_lufs: integrated loudness of the audio in LUFS; -16 suits online video,
             -23 broadcast (EBU R 128). Higher is louder.
+        preset: style preset for the emotion arc ("news", "vlog", "storytelling").
+        plan: an emotion plan file (JSON or CSV) whose labels replace the classifier's.
     """
 
     portrait: Path | None = None
@@ -59,11 +61,17 @@ class RenderSettings:
     emotion: tuple[str, float] | None = None
     seed: int = 0
     loudness_lufs: float = -16.0
+    preset: str = "vlog"
+    plan: Path | None = None
 
     def check(self) -> None:
         """Raise AvatarError for a value outside its range."""
+        from emotion.arc import PRESETS
+
         if self.language not in ("auto", "zh", "en"):
             raise AvatarError("invalid_language", value=self.language)
+        if self.preset not in PRESETS:
+            raise AvatarError("invalid_preset", value=self.preset, choices=", ".join(PRESETS))
         if not FPS_RANGE[0] <= self.fps <= FPS_RANGE[1]:
             raise AvatarError("invalid_fps", value=self.fps, low=FPS_RANGE[0], high=FPS_RANGE[1])
         if not SIZE_RANGE[0] <= self.size <= SIZE_RANGE[1]:
@@ -134,6 +142,7 @@ def render_script(
     from avatar.render import Renderer
     from avatar.subtitles import MAX_CUE_UNITS, cues_from_utterance, write_srt
     from avatar.timeline import build_timeline, write_timeline
+    from emotion.planfile import read_plan
     from emotion.planner import plan_script
     from voice.synthesize import synthesize
 
@@ -151,7 +160,8 @@ def render_script(
     # 1. Check the settings and inputs that are cheap to check, before any slow stage runs.
     settings.check()
     background = Background.parse(settings.background)
-    check_outputs(output, (script_path, settings.portrait, background.path))
+    check_outputs(output, (script_path, settings.portrait, background.path, settings.plan))
+    edited = read_plan(settings.plan) if settings.plan is not None else None
 
     # 2. Load the portrait: a portrait without a face fails here, not after synthesis.
     portrait = load_portrait(settings.portrait)
@@ -160,7 +170,8 @@ def render_script(
 
     # 3. Plan the emotion of each sentence.
     report("plan", 0, 1)
-    plan = plan_script(script, settings.language, settings.emotion, settings.voice)
+    plan = plan_script(script, settings.language, settings.emotion, settings.voice, preset=settings.preset,
+                       edited=edited)
     report("plan", 1, 1)
     lap("plan")
 

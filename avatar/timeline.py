@@ -13,7 +13,7 @@ from voice.types import Utterance
 
 # Bump the major number when a field changes meaning or disappears; the minor number when
 # fields are added. Readers should check the major number.
-TIMELINE_VERSION = "1.2"
+TIMELINE_VERSION = "1.3"
 
 
 def build_timeline(plan: EmotionPlan, utterance: Utterance, fps: int, extra: dict[str, Any] | None = None) -> dict:
@@ -55,6 +55,8 @@ def build_timeline(plan: EmotionPlan, utterance: Utterance, fps: int, extra: dic
         "num_frames": num_frames_for(len(utterance.waveform), rate, fps),
         "language": plan.language,
         "voice": utterance.voice,
+        "preset": plan.preset,
+        "ramp_ms": plan.ramp_ms,
         **(extra or {}),
         "failures": [{"segment": index, "reason": reason} for index, reason in utterance.failures],
         "segments": segments,

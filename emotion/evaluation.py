@@ -21,13 +21,15 @@ from avatar.errors import AvatarError
 from emotion.corpora import load, strongest
 from emotion.metrics import Report, evaluate
 from emotion.segment import LABEL_ALIASES, detect_language
-from emotion.types import Language
+from emotion.types import EMOTIONS, Language
 
 
 def read_labelled(path: Path) -> list[tuple[str, str]]:
-    """(text, label) pairs from a JSON Lines, TSV or CSV file."""
+    """Read (text, label) pairs from a JSON Lines, TSV or CSV file."""
+    if path.is_dir():
+        raise AvatarError("path_is_directory", path=str(path))
     if not path.is_file():
-        raise AvatarError("labelled_file_bad", path=str(path), reason="no such file")
+        raise AvatarError("file_not_found", path=str(path))
     try:
         raw = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
@@ -48,7 +50,8 @@ def read_labelled(path: Path) -> list[tuple[str, str]]:
         dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
         reader = csv.DictReader(raw.splitlines(), dialect=dialect)
         if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
-            raise AvatarError("labelled_file_bad", path=str(path), reason=f"header {reader.fieldnames!r}")
+            header = ", ".join(reader.fieldnames[:4]) if reader.fieldnames else "none"
+            raise AvatarError("labelled_file_bad", path=str(path), reason=f"the header row ({header}) has no text and label columns")
         for number, row in enumerate(reader, 2):
             pairs.append(_pair(row, path, number))
     if not pairs:
@@ -62,7 +65,8 @@ def _pair(row: dict, path: Path, number: int) -> tuple[str, str]:
     labels = [LABEL_ALIASES.get(name) for name in names]
     if not text or not labels or None in labels:
         raise AvatarError("labelled_file_bad", path=str(path),
-                          reason=f"line {number}: needs a text and a known label, got {row.get('label')!r}")
+                          reason=f"line {number}: needs a text and a known label (one of {', '.join(EMOTIONS)}), "
+                                 f"got {row.get('label')!r}")
     return text, strongest([label for label in labels if label is not None])
 
 

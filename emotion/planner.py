@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
 
 from avatar.errors import AvatarError
+from emotion.arc import DEFAULT_PRESET, PRESETS, SentenceEvidence, smooth
+from emotion.classifier import Prediction
 from emotion.lexicon import label_sentence
 from emotion.segment import (
     InlineTag,
@@ -20,7 +23,13 @@ from emotion.segment import (
 from emotion.ssml import SsmlSentence, is_ssml, parse_ssml
 from emotion.types import EMOTIONS, VALENCE_AROUSAL, EmotionPlan, Language, Notice, Prosody, Segment
 
+if TYPE_CHECKING:
+    from emotion.planfile import EditedPlan
+
 logger = logging.getLogger(__name__)
+
+# "none" labels every sentence neutral, for callers that only need sentences and languages.
+Labeller = Literal["classifier", "lexicon", "none"]
 
 # Punctuation that ends a sentence, possibly followed by closing quotes or brackets.
 _ENDS_SENTENCE = re.compile(r"[。！？!?.…；;][\"'”’)\]」』]*\s*$")
@@ -58,6 +67,9 @@ def plan_script(
     language: str = "auto",
     emotion: tuple[str, float] | None = None,
     voice: str | None = None,
+    preset: str = DEFAULT_PRESET,
+    labeller: Labeller = "classifier",
+    edited: EditedPlan | None = None,
 ) -> EmotionPlan:
     """Split `script` into sentences and give each an emotion.
 
@@ -70,6 +82,11 @@ def plan_script(
             `avatar say --emotion` does; None labels each sentence with the lexicon.
         voice: the voice that will speak the plan, when the caller chose one; an espeak-ng
             voice gets no notices about sentences outside the main language.
+        preset: a style in `emotion.arc.PRESETS` ("news", "vlog", "storytelling").
+        labeller: "classifier" (the trained model in checkpoints/), "lexicon", or "none"
+            (all neutral, when only the sentences and languages are needed).
+        edited: a plan file the user edited (`emotion.planfile`); its labels replace the
+            classifier's, and inline tags and SSML still override it.
 
     Raises:
         AvatarError: an unsupported `language`, or nothing speakable in the script.
@@ -77,6 +94,8 @@ def plan_script(
     # 1. Check the arguments.
     if language not in ("auto", "zh", "en"):
         raise AvatarError("invalid_language", value=language)
+    if preset not in PRESETS:
+        raise AvatarError("invalid_preset", value=preset, choices=", ".join(PRESETS))
 
     # 2. Split into sentences and read inline tags, or read the SSML markup.
     ssml = is_ssml(script)
@@ -87,30 +106,45 @@ def plan_script(
         sentences = read_sentences(script)
     if not sentences:
         raise AvatarError("script_empty")
+    if edited is not None:
+        edited.check_matches([sentence.text for sentence in sentences])
 
-    # 3. Label each sentence.
-    segments: list[Segment] = []
+    # 3. Label each sentence: explicit emotions first (inline tag or SSML, then an edited plan,
+    #    then --emotion), the classifier for the rest, then the preset's arc over the script.
+    #    SSML may cut one sentence into pieces where prosody or emphasis changes; the classifier
+    #    reads the whole sentence, so all its pieces share one prediction.
     notices: list[Notice] = []
-    # SSML may cut one sentence into pieces where prosody or emphasis changes; the lexicon
-    # reads the whole sentence, so all its pieces share one label.
     whole_texts = _whole_sentence_texts(sentences, extras)
+    languages = [detect_language(text) for text in whole_texts]
+    fixed = [_fixed_emotion(index, sentence, emotion, edited) for index, sentence in enumerate(sentences)]
+    predictions = iter(_predict([text for text, given in zip(whole_texts, fixed, strict=True) if given is None],
+                                [lang for lang, given in zip(languages, fixed, strict=True) if given is None], labeller))
+    evidence, polarities = [], []
     for index, sentence in enumerate(sentences):
-        segment_language = detect_language(whole_texts[index])
         notices.extend(_tag_notices(index, sentence))
-        if sentence.tag is not None:
-            label = sentence.tag.emotion
-            intensity = sentence.tag.intensity if sentence.tag.intensity is not None else DEFAULT_OVERRIDE_INTENSITY
-            source, polarity = "override", 0.0
-        elif emotion is not None:
-            label, intensity = emotion
-            source, polarity = "override", 0.0
+        if fixed[index] is not None:
+            label, intensity, _ = fixed[index]
+            probabilities = tuple(float(name == label) for name in EMOTIONS)
+            polarities.append(0.0)
         else:
-            result = label_sentence(whole_texts[index], segment_language)
-            label, intensity, source, polarity = result.emotion, result.intensity, "lexicon", result.polarity
-        if label == "neutral":
-            intensity = 0.0  # neutral has no strength: a tag such as [neutral:0.9] means plain neutral
-        segment = _make_segment(index, sentence, segment_language, label, intensity, source, polarity,
-                                is_last=index == len(sentences) - 1)
+            prediction = next(predictions)
+            label, intensity, probabilities = prediction.label, prediction.intensity, prediction.probabilities
+            polarities.append(sum(p * VALENCE_AROUSAL[name][0] for p, name in zip(probabilities, EMOTIONS, strict=True)))
+        evidence.append(SentenceEvidence(probabilities, intensity, sentence.paragraph,
+                                         speech_units(whole_texts[index]), languages[index],
+                                         fixed=fixed[index] is not None))
+    style = PRESETS[preset]
+    decisions = smooth(evidence, style)
+
+    segments: list[Segment] = []
+    for index, sentence in enumerate(sentences):
+        decision = decisions[index]
+        if fixed[index] is not None:
+            source = fixed[index][2]
+        else:
+            source = "preset" if decision.changed else labeller
+        segment = _make_segment(index, sentence, languages[index], decision.label, decision.intensity, source,
+                                polarities[index], is_last=index == len(sentences) - 1)
         if extras:
             segment = _with_ssml_extras(segment, sentence, extras[index])
         segments.append(segment)
@@ -127,7 +161,46 @@ def plan_script(
         "planned %d sentences, main language %s, emotions %s",
         len(segments), main_language, ", ".join(f"{s.emotion}:{s.intensity:.2f}" for s in segments),
     )
-    return EmotionPlan(segments=tuple(segments), language=main_language, warnings=tuple(notices))
+    return EmotionPlan(segments=tuple(segments), language=main_language, warnings=tuple(notices),
+                       preset=preset, ramp_ms=style.ramp_ms)
+
+
+def _fixed_emotion(
+    index: int, sentence: RawSentence, emotion: tuple[str, float] | None, edited: EditedPlan | None
+) -> tuple[str, float, str] | None:
+    """(label, intensity, source) of a sentence whose emotion was set explicitly, else None."""
+    if sentence.tag is not None:
+        intensity = sentence.tag.intensity if sentence.tag.intensity is not None else DEFAULT_OVERRIDE_INTENSITY
+        label, source = sentence.tag.emotion, "override"
+    elif edited is not None:
+        label, intensity = edited.emotions[index]
+        source = "plan"
+    elif emotion is not None:
+        (label, intensity), source = emotion, "override"
+    else:
+        return None
+    # Neutral has no strength: a tag such as [neutral:0.9] means plain neutral.
+    return label, 0.0 if label == "neutral" else intensity, source
+
+
+def _predict(texts: list[str], languages: list[Language], labeller: Labeller) -> list[Prediction]:
+    """Predictions for `texts` in order, each language through its own classifier in one batch."""
+    if labeller == "none":
+        neutral = tuple(float(name == "neutral") for name in EMOTIONS)
+        return [Prediction("neutral", neutral, 1.0, 0.0) for _ in texts]
+    if labeller == "lexicon":
+        results = [label_sentence(text, lang) for text, lang in zip(texts, languages, strict=True)]
+        return [Prediction(r.emotion, tuple(float(name == r.emotion) for name in EMOTIONS), 1.0, r.intensity)
+                for r in results]
+    from emotion.classifier import default_classifier
+
+    predictions: list[Prediction | None] = [None] * len(texts)
+    for lang in ("zh", "en"):
+        positions = [i for i, text_language in enumerate(languages) if text_language == lang]
+        if positions:
+            for i, prediction in zip(positions, default_classifier(lang).predict([texts[i] for i in positions]), strict=True):
+                predictions[i] = prediction
+    return predictions  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

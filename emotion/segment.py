@@ -79,6 +79,11 @@ def split_paragraphs(script: str) -> list[str]:
     return paragraphs
 
 
+def is_speakable(text: str) -> bool:
+    """Whether `text` has a letter or digit to speak (not only punctuation, emoji or space)."""
+    return _SPEAKABLE.search(text) is not None
+
+
 def split_sentences(paragraph: str) -> list[str]:
     """Split one paragraph into sentences at Chinese and English end punctuation."""
     sentences: list[str] = []

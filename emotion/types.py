@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Language = Literal["zh", "en"]
-Source = Literal["lexicon", "override", "classifier"]
+Source = Literal["lexicon", "override", "classifier", "preset", "plan", "none"]
 
 # One label space for every stage. Order is fixed: it indexes embeddings later.
 EMOTIONS: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "surprised", "fearful", "disgusted")
@@ -51,7 +51,10 @@ class Segment:
         intensity: 0 (barely) .. 1 (strongest).
         valence: -1 (negative) .. 1 (positive), scaled by intensity.
         arousal: -1 (calm) .. 1 (excited), scaled by intensity.
-        source: where the label came from: "lexicon", "override" (inline tag) or "classifier".
+        source: where the label came from: "classifier" or "lexicon" (the labeller), "override"
+            (an inline tag, SSML or --emotion), "plan" (an edited plan file) or "preset" (the
+            style preset's arc changed the labeller's label; see `emotion.arc`), or "none"
+            (no labeller ran: `avatar normalize` only needs the sentences).
         paragraph: index of the blank-line paragraph the sentence belongs to.
         pause_after_ms: silence after the sentence, in milliseconds.
         spoken_text: what the voice reads when it differs from `text` (SSML say-as); None: `text`.
@@ -105,8 +108,12 @@ class EmotionPlan:
         segments: the sentences; never empty.
         language: the script's main language, which selects the voice.
         warnings: notes for the user about the script, such as an unknown bracketed tag.
+        preset: the style preset that shaped the emotions (`emotion.arc.PRESETS`).
+        ramp_ms: time over which the face moves from one sentence's emotion to the next.
     """
 
     segments: tuple[Segment, ...]
     language: Language
     warnings: tuple[Notice, ...] = field(default=())
+    preset: str = "vlog"
+    ramp_ms: int = 300

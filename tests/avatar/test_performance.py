@@ -34,12 +34,12 @@ def make_utterance(spans: list[tuple[str, int, int]], waveform: np.ndarray | Non
     return Utterance(samples, RATE, tuple(phonemes), segment_spans, "test")
 
 
-def make_plan(*emotions: str, intensity: float = 0.8) -> EmotionPlan:
+def make_plan(*emotions: str, intensity: float = 0.8, ramp_ms: int = 300) -> EmotionPlan:
     segments = tuple(
         Segment(index, "text", "en", emotion, intensity, *VALENCE_AROUSAL[emotion], "override")
         for index, emotion in enumerate(emotions)
     )
-    return EmotionPlan(segments, "en")
+    return EmotionPlan(segments, "en", ramp_ms=ramp_ms)
 
 
 def frame_at(milliseconds: float) -> int:
@@ -127,6 +127,22 @@ def test_expression_ramps_between_segments() -> None:
     rising = np.flatnonzero((frown > 0.1 * frown.max()) & (frown < 0.9 * frown.max()))
     assert 4 <= len(rising) <= 12
     assert performance.emotion[frame_at(700)] != performance.emotion[frame_at(1900)]
+
+
+def test_ramp_time_follows_the_preset() -> None:
+    from emotion.arc import PRESETS
+
+    spans = [("sil", 200, 0), ("a1", 1500, 0), ("sil", 200, 0), ("i4", 1500, 1), ("sil", 200, 1)]
+
+    def transition_frames(preset: str) -> int:
+        plan = make_plan("happy", "sad", ramp_ms=PRESETS[preset].ramp_ms)
+        frown = perform(make_utterance(spans), plan, FPS).action_unit("AU15")
+        return len(np.flatnonzero((frown > 0.1 * frown.max()) & (frown < 0.9 * frown.max())))
+
+    # news ramps over 600 ms, vlog over 300 ms: 15 and 7.5 frames at 25 fps, within a frame or two.
+    assert abs(transition_frames("news") - 15) <= 2
+    assert abs(transition_frames("vlog") - 7.5) <= 2
+    assert transition_frames("news") > transition_frames("vlog")
 
 
 def test_blinks_at_natural_intervals() -> None:

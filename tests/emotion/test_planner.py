@@ -158,3 +158,36 @@ def test_foreign_script_sentence_gets_notice():
     assert keys == ["warn_foreign_script"]
     assert plan.warnings[0].params == {"index": 2, "voice": "espeak-ja"}
     assert "espeak-ja" in plan.warnings[0].message("zh")
+
+
+STORY = ("今天早上，我终于收到了梦寐以求的录取通知书，太开心了！全家人都为我高兴。"
+         "可是下午传来消息，外婆住院了，我心里很难过。医生说情况不太乐观。"
+         "晚上我们赶到医院，外婆却笑着说自己没事。听到这句话，我的眼泪一下子就流了下来。")
+
+
+def test_presets_shape_the_same_script_differently():
+    plans = {preset: plan_script(STORY, preset=preset) for preset in ("news", "vlog", "storytelling")}
+    emotional = {preset: sum(s.emotion != "neutral" for s in plan.segments) for preset, plan in plans.items()}
+    peak = {preset: max(s.intensity for s in plan.segments) for preset, plan in plans.items()}
+    assert emotional["news"] < emotional["storytelling"]
+    assert peak["news"] <= 0.5 < peak["storytelling"]
+    assert all(plan.preset == preset for preset, plan in plans.items())
+    assert plans["news"].ramp_ms > plans["vlog"].ramp_ms
+    # The story turns from joy to sadness; storytelling shows both.
+    labels = [s.emotion for s in plans["storytelling"].segments]
+    assert labels[0] == "happy"
+    assert "sad" in labels[2:]
+    assert {s.source for s in plans["storytelling"].segments} <= {"classifier", "preset"}
+
+
+def test_unknown_preset_is_rejected():
+    with pytest.raises(AvatarError) as caught:
+        plan_script("Hello.", preset="opera")
+    assert caught.value.key == "invalid_preset"
+    assert "news" in caught.value.message("zh")
+
+
+def test_lexicon_labeller_is_still_available():
+    plan = plan_script("我今天非常高兴！", labeller="lexicon", preset="storytelling")
+    assert plan.segments[0].emotion == "happy"
+    assert plan.segments[0].source == "lexicon"
