@@ -127,7 +127,7 @@ def analyze(lines: Iterable[str], unit: Unit = "line", language: str = "auto",
     Raises:
         AvatarError: the input is SSML, which `avatar plan` reads instead.
     """
-    from emotion.classifier import default_classifier
+    from emotion.classifier import predict_by_language
 
     chunk: list[tuple[int, str]] = []
 
@@ -138,16 +138,13 @@ def analyze(lines: Iterable[str], unit: Unit = "line", language: str = "auto",
             lang: Language = detect_language(text) if language == "auto" else language  # type: ignore[assignment]
             prepared.append((number, text.strip(), lang, tag))
         results: dict[int, AnalysisRow] = {}
-        for lang in ("zh", "en"):
-            positions = [i for i, item in enumerate(prepared) if item[2] == lang and item[3] is None]
-            if not positions:
-                continue
-            predictions = default_classifier(lang).predict([prepared[i][1] for i in positions])
-            for i, prediction in zip(positions, predictions, strict=True):
-                number, text, _, _ = prepared[i]
-                results[i] = AnalysisRow(number, text, lang, prediction.label, prediction.intensity,
-                                         _valence(prediction.label, prediction.intensity), "classifier",
-                                         prediction.probabilities)
+        positions = [i for i, item in enumerate(prepared) if item[3] is None]
+        predictions = predict_by_language([prepared[i][1] for i in positions], [prepared[i][2] for i in positions])
+        for i, prediction in zip(positions, predictions, strict=True):
+            number, text, lang, _ = prepared[i]
+            results[i] = AnalysisRow(number, text, lang, prediction.label, prediction.intensity,
+                                     _valence(prediction.label, prediction.intensity), "classifier",
+                                     prediction.probabilities)
         for i, (number, text, lang, tag) in enumerate(prepared):
             if tag is not None:
                 intensity = tag.intensity if tag.intensity is not None else DEFAULT_OVERRIDE_INTENSITY

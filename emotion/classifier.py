@@ -187,3 +187,15 @@ def _component(part: dict, path: Path) -> Callable[[Sequence[str]], np.ndarray]:
 def default_classifier(language: Language) -> EmotionClassifier:
     """Load the shipped classifier for `language` (once per process)."""
     return EmotionClassifier.load(checkpoint_path(language), language)
+
+
+def predict_by_language(texts: Sequence[str], languages: Sequence[Language]) -> list[Prediction]:
+    """Classify `texts` in order, each language through its own shipped classifier in one batch."""
+    predictions: list[Prediction | None] = [None] * len(texts)
+    for language in ("zh", "en"):
+        positions = [i for i, text_language in enumerate(languages) if text_language == language]
+        if positions:
+            batch = default_classifier(language).predict([texts[i] for i in positions])
+            for i, prediction in zip(positions, batch, strict=True):
+                predictions[i] = prediction
+    return predictions  # type: ignore[return-value]

@@ -72,7 +72,7 @@ def _pair(row: dict, path: Path, number: int) -> tuple[str, str]:
 
 def evaluate_file(source: str, language: str = "auto") -> tuple[Report, int]:
     """Classify every text of `source` and score the predictions; returns the report and the row count."""
-    from emotion.classifier import default_classifier
+    from emotion.classifier import predict_by_language
 
     if source.startswith("dev:"):
         split_language = source[4:]
@@ -87,10 +87,6 @@ def evaluate_file(source: str, language: str = "auto") -> tuple[Report, int]:
     else:
         pairs = read_labelled(Path(source))
         languages = [detect_language(text) if language == "auto" else language for text, _ in pairs]  # type: ignore[misc]
-    predicted: list[str] = [""] * len(pairs)
-    for lang in ("zh", "en"):
-        positions = [i for i, text_language in enumerate(languages) if text_language == lang]
-        if positions:
-            for i, prediction in zip(positions, default_classifier(lang).predict([pairs[i][0] for i in positions]), strict=True):
-                predicted[i] = prediction.label
+    predictions = predict_by_language([text for text, _ in pairs], languages)
+    predicted = [prediction.label for prediction in predictions]
     return evaluate([label for _, label in pairs], predicted), len(pairs)

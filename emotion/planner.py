@@ -192,15 +192,9 @@ def _predict(texts: list[str], languages: list[Language], labeller: Labeller) ->
         results = [label_sentence(text, lang) for text, lang in zip(texts, languages, strict=True)]
         return [Prediction(r.emotion, tuple(float(name == r.emotion) for name in EMOTIONS), 1.0, r.intensity)
                 for r in results]
-    from emotion.classifier import default_classifier
+    from emotion.classifier import predict_by_language
 
-    predictions: list[Prediction | None] = [None] * len(texts)
-    for lang in ("zh", "en"):
-        positions = [i for i, text_language in enumerate(languages) if text_language == lang]
-        if positions:
-            for i, prediction in zip(positions, default_classifier(lang).predict([texts[i] for i in positions]), strict=True):
-                predictions[i] = prediction
-    return predictions  # type: ignore[return-value]
+    return predict_by_language(texts, languages)
 
 
 @dataclass(frozen=True)
