@@ -133,11 +133,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "analyze_col_mean_intensity": {"zh": "平均强度", "en": "mean int."},
     "analyze_distribution": {
         "zh": "情绪分布（共 {total} 条，平均效价 {valence:+.2f}）：",
-        "en": "Emotion distribution ({total} texts, mean valence {valence:+.2f}):",
+        "en": "Emotion distribution (texts: {total}, mean valence {valence:+.2f}):",
     },
     "done_plot": {"zh": "已写入分布图 {path}", "en": "Wrote the distribution chart {path}"},
     "plot_share_axis": {"zh": "占比（%）", "en": "share (%)"},
-    "plot_title": {"zh": "{name} 的情绪分布（{total} 条）", "en": "Emotions in {name} ({total} texts)"},
+    "plot_title": {"zh": "{name} 的情绪分布（{total} 条）", "en": "Emotions in {name} (texts: {total})"},
     "done_train_emotion": {
         "zh": "[{lang}] 已选用 {model}，开发集 macro-F1 {f1:.3f}，模型写入 {path}",
         "en": "[{lang}] chose {model}, dev macro-F1 {f1:.3f}; checkpoint written to {path}",
@@ -170,6 +170,18 @@ MESSAGES: dict[str, dict[str, str]] = {
     "plan_bad_row": {
         "zh": "情绪计划 {path} 第 {row} 行有误：{reason}。",
         "en": "Row {row} of the emotion plan {path} is invalid: {reason}.",
+    },
+    "plan_not_utf8": {
+        "zh": "情绪计划 {path} 不是 UTF-8 文本。请在表格软件中另存为“CSV UTF-8”后重试。",
+        "en": "The emotion plan {path} is not UTF-8 text. Save it as \"CSV UTF-8\" in your spreadsheet program and try again.",
+    },
+    "plan_bad_emotion": {
+        "zh": "情绪计划 {path} 第 {row} 行的情绪 {value!r} 无效。可选：{choices}（也可写 开心、悲伤 等中文名）。",
+        "en": "Row {row} of the emotion plan {path} has an invalid emotion {value!r}. Choose one of {choices}.",
+    },
+    "plan_bad_intensity": {
+        "zh": "情绪计划 {path} 第 {row} 行的强度 {value!r} 无效，应为 0 到 1 之间的数，如 0.6。",
+        "en": "Row {row} of the emotion plan {path} has an invalid intensity {value!r}: use a number from 0 to 1, such as 0.6.",
     },
     "plan_text_mismatch": {
         "zh": "情绪计划 {path} 的第 {index} 句与文稿不一致（计划：{planned!r}；文稿：{actual!r}）。文稿改过后，请用 avatar plan 重新生成计划。",

@@ -106,7 +106,9 @@ def read_plan(path: Path) -> EditedPlan:
         raw = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise AvatarError("plan_not_found", path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError:
+        raise AvatarError("plan_not_utf8", path=str(path)) from None
+    except OSError as error:
         raise AvatarError("plan_unreadable", path=str(path), reason=str(error)) from None
     if path.suffix.lower() == ".csv":
         rows, preset = list(csv.DictReader(io.StringIO(raw))), None
@@ -135,8 +137,8 @@ def read_plan(path: Path) -> EditedPlan:
 def _row_emotion(row: dict, path: Path, number: int) -> tuple[str, float]:
     label = LABEL_ALIASES.get(str(row.get("emotion", "")).strip().lower())
     if label is None:
-        raise AvatarError("plan_bad_row", path=str(path), row=number,
-                          reason=f"emotion {row.get('emotion')!r} is not one of {', '.join(EMOTIONS)}")
+        raise AvatarError("plan_bad_emotion", path=str(path), row=number, value=str(row.get("emotion", "")),
+                          choices=", ".join(EMOTIONS))
     value = row.get("intensity", "")
     if value in ("", None):
         return label, 0.0 if label == "neutral" else 0.7
@@ -145,6 +147,5 @@ def _row_emotion(row: dict, path: Path, number: int) -> tuple[str, float]:
     except (TypeError, ValueError):
         intensity = -1.0
     if not 0.0 <= intensity <= 1.0:
-        raise AvatarError("plan_bad_row", path=str(path), row=number,
-                          reason=f"intensity {value!r} is not a number from 0 to 1")
+        raise AvatarError("plan_bad_intensity", path=str(path), row=number, value=str(value))
     return label, intensity

@@ -52,7 +52,7 @@ def test_analyze_table_distribution_and_plot(tmp_path, capsys):
     chart = tmp_path / "chart.png"
     status, out, _ = run(["analyze", str(source), "--plot", str(chart)], capsys)
     assert status == 0
-    assert "Emotion distribution (2 texts" in out
+    assert "Emotion distribution (texts: 2" in out
     happy_row = next(line for line in out.splitlines() if line.startswith("happy "))
     assert "50.0%" in happy_row
     with Image.open(chart) as image:

@@ -77,20 +77,30 @@ def test_plan_for_another_script_names_the_first_differing_sentence(tmp_path):
     assert caught.value.key == "plan_length_mismatch"
 
 
-@pytest.mark.parametrize(("change", "reason"), [
-    (("furious", "0.5"), "furious"),
-    (("happy", "1.5"), "1.5"),
-    (("happy", "lots"), "lots"),
+@pytest.mark.parametrize(("change", "key", "value"), [
+    (("furious", "0.5"), "plan_bad_emotion", "furious"),
+    (("happy", "1.5"), "plan_bad_intensity", "1.5"),
+    (("happy", "lots"), "plan_bad_intensity", "lots"),
 ])
-def test_bad_rows_name_the_row_and_the_value(tmp_path, change, reason):
+def test_bad_rows_name_the_row_and_the_value(tmp_path, change, key, value):
     path = tmp_path / "plan.csv"
     write_plan(plan_script(SCRIPT, labeller="lexicon"), path)
     edit_rows(path, {2: change})
     with pytest.raises(AvatarError) as caught:
         read_plan(path)
-    assert caught.value.key == "plan_bad_row"
+    assert caught.value.key == key
     assert caught.value.params["row"] == 2
-    assert reason in caught.value.message("zh")
+    assert value in caught.value.message("zh")
+    assert "第 2 行" in caught.value.message("zh")
+
+
+def test_plan_saved_in_a_legacy_encoding_is_explained(tmp_path):
+    path = tmp_path / "plan.csv"
+    path.write_bytes("index,text,emotion\n1,今天的天气很好。,开心\n".encode("gbk"))
+    with pytest.raises(AvatarError) as caught:
+        read_plan(path)
+    assert caught.value.key == "plan_not_utf8"
+    assert "UTF-8" in caught.value.message("zh")
 
 
 def test_unreadable_and_missing_plans(tmp_path):
