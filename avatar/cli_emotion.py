@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
@@ -113,12 +114,25 @@ def _plan(options: argparse.Namespace, read_text: Callable[[str], str]) -> None:
         print(tr("done_plan", path=str(options.output), count=len(plan.segments), preset=plan.preset))
         return
     for row in plan_rows(plan):
-        print(f"{row['index']:>3}  {_label_name(row['emotion']):<9} {row['intensity']:.2f}  "
+        print(f"{row['index']:>3}  {_left(_label_name(row['emotion']), 9)} {row['intensity']:.2f}  "
               f"{row['source']:<10} {row['text']}")
 
 
 def _label_name(label: str) -> str:
     return LABEL_NAMES_ZH[label] if ui_language() == "zh" else label
+
+
+def _width(text: str) -> int:
+    """Return the terminal width of `text`: Chinese characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(character) in "WF" else 1 for character in text)
+
+
+def _left(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _right(text: str, width: int) -> str:
+    return " " * max(0, width - _width(text)) + text
 
 
 def _open_lines(source: str):
@@ -160,14 +174,15 @@ def _analyze(options: argparse.Namespace) -> None:
         for row in analyze(handle, unit, options.lang, skipped=skipped):
             if distribution.total == 0 and not options.json:
                 # The header waits for the first row, so a file that fails prints only the error.
-                print(f"{tr('analyze_col_line'):>6}  {tr('analyze_col_lang'):<4} {tr('analyze_col_label'):<9} "
-                      f"{tr('analyze_col_intensity'):>5} {tr('analyze_col_valence'):>6}  "
-                      f"{tr('analyze_col_source'):<10} {tr('analyze_col_text')}")
+                print(f"{_right(tr('analyze_col_line'), 6)}  {_left(tr('analyze_col_lang'), 4)} "
+                      f"{_left(tr('analyze_col_label'), 9)} {_right(tr('analyze_col_intensity'), 5)} "
+                      f"{_right(tr('analyze_col_valence'), 6)}  {_left(tr('analyze_col_source'), 10)} "
+                      f"{tr('analyze_col_text')}")
             distribution.add(row)
             if options.json:
                 print(json.dumps(row.to_dict(), ensure_ascii=False))
             else:
-                print(f"{row.line:>6}  {row.language:<4} {_label_name(row.label):<9} {row.intensity:>5.2f} "
+                print(f"{row.line:>6}  {row.language:<4} {_left(_label_name(row.label), 9)} {row.intensity:>5.2f} "
                       f"{row.valence:>6.2f}  {row.source:<10} {row.text}")
             bar.update(row.line - last_line)
             last_line = row.line
@@ -193,12 +208,13 @@ def _print_distribution(distribution) -> None:
     print()
     print(tr("analyze_distribution", total=distribution.total, valence=distribution.mean_valence))
     languages = sorted(distribution.by_language)
-    header = f"{tr('analyze_col_label'):<10} {tr('analyze_col_count'):>7} {tr('analyze_col_share'):>7} " \
-             f"{tr('analyze_col_mean_intensity'):>9}" + "".join(f" {lang:>7}" for lang in languages)
+    header = f"{_left(tr('analyze_col_label'), 10)} {_right(tr('analyze_col_count'), 7)} " \
+             f"{_right(tr('analyze_col_share'), 7)} {_right(tr('analyze_col_mean_intensity'), 9)}" \
+             + "".join(f" {lang:>7}" for lang in languages)
     print(header)
     for label, count, share, intensity in distribution.rows():
         per_language = "".join(f" {distribution.by_language[lang][label]:>7}" for lang in languages)
-        print(f"{_label_name(label):<10} {count:>7} {share:>7.1%} {intensity:>9.2f}{per_language}")
+        print(f"{_left(_label_name(label), 10)} {count:>7} {share:>7.1%} {intensity:>9.2f}{per_language}")
 
 
 def plot_distribution(distribution, path: Path, title: str) -> None:

@@ -189,7 +189,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "plan_length_mismatch": {
         "zh": "情绪计划 {path} 有 {planned} 句，文稿有 {actual} 句。请用 avatar plan 重新生成计划。",
-        "en": "The emotion plan {path} has {planned} sentences but the script has {actual}. Regenerate the plan with avatar plan.",
+        "en": "The sentence counts differ: the emotion plan {path} has {planned}, the script {actual}. Regenerate the plan with avatar plan.",
     },
     "labelled_file_bad": {
         "zh": "无法读取标注文件 {path}：{reason}。每行需要文字和标签（JSON Lines 的 text/label，或 TSV/CSV 的 text 与 label 两列）。",
