@@ -58,6 +58,9 @@ def add_commands(commands, common: argparse.ArgumentParser, helptext: Callable[[
                                      "emotion_text 语料目录（默认 ../shared/data/emotion_text）"))
     train.add_argument("--limit", type=int, default=None, metavar="N",
                        help=helptext("train on the first N rows only, for a quick check", "只用前 N 条训练，用于快速检查"))
+    train.add_argument("--rescore", action="store_true",
+                       help=helptext("do not train: score the existing checkpoint again on dev and update its manifest",
+                                     "不训练：在开发集上重新评估现有模型并更新其说明文件"))
     train.add_argument("--epochs", type=int, default=None,
                        help=helptext("epochs per model (default: each model's own)", "每个模型的训练轮数（默认各模型自己的设置）"))
 
@@ -247,10 +250,14 @@ def plot_distribution(distribution, path: Path, title: str) -> None:
 
 
 def _train(options: argparse.Namespace) -> None:
-    from emotion.training import train_language
+    from emotion.training import rescore_language, train_language
 
     languages = ("zh", "en") if options.lang == "all" else (options.lang,)
     for language in languages:
+        if options.rescore:
+            rescore_language(language, output_dir=options.output, data_dir=options.data,
+                             progress=lambda message: print(message, flush=True))
+            continue
         result = train_language(language, output_dir=options.output, data_dir=options.data, limit=options.limit,
                                 epochs=options.epochs, progress=lambda message: print(message, flush=True))
         print(tr("done_train_emotion", lang=language, model=result["chosen"], f1=result["dev_macro_f1"],

@@ -32,7 +32,9 @@ from emotion.types import EMOTIONS, Language
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = "empathy-avatar emotion classifier"
-BATCH_SIZE = 256
+# Texts per call into the components. The MiniLM sorts each call's texts by length before it
+# batches them, so a larger call means less padding: 4096 ran 1.7x faster than 256 in trials.
+BATCH_SIZE = 4096
 
 _CHINESE_INTENSIFIERS = ("非常", "特别", "太", "超级", "超", "极", "十分", "真的", "好", "最", "简直", "无比", "万分")
 _CHINESE_DIMINISHERS = ("有点", "有些", "稍微", "略", "一点", "还算", "比较")

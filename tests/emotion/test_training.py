@@ -33,6 +33,15 @@ def test_train_writes_a_loadable_checkpoint_and_manifest(tmp_path, capsys):
     predictions = EmotionClassifier.load(checkpoint, "zh").predict(["太开心了！", "气死我了"])
     assert len(predictions) == 2
 
+    # --rescore scores the same weights again and keeps everything else of the manifest.
+    status = main(["train-emotion", "--lang", "zh", "--rescore", "--output", str(tmp_path)])
+    assert status == 0
+    rescored = json.loads((tmp_path / "emotion_zh.json").read_text(encoding="utf-8"))
+    assert rescored["sha256"] == manifest["sha256"]
+    assert rescored["dev_scores"] == manifest["dev_scores"]
+    assert rescored["dev_macro_f1"] == pytest.approx(manifest["dev_macro_f1"], abs=0.02)
+    assert rescored["rescored"]["command"] == "avatar train-emotion --lang zh --rescore"
+
 
 def test_missing_corpus_is_a_clear_error(tmp_path, capsys):
     i18n.set_language("en")
