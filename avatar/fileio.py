@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -14,6 +15,15 @@ from avatar.errors import AvatarError
 # is not safe once other threads may create files.
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
+
+
+def file_sha256(path: Path) -> str:
+    """Return the hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def ensure_parent(path: Path) -> None:

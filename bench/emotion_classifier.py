@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 
 import torch
 
@@ -23,10 +22,9 @@ from bench.common import record, require_data
 from emotion import corpora
 from emotion.classifier import EmotionClassifier, checkpoint_dir, checkpoint_path
 from emotion.metrics import evaluate
-from emotion.segment import is_speakable, split_sentences
+from emotion.training import SPEED_SENTENCES, speed_sentences, time_classifier
 
 SPEED_TARGET_MS = 5.0
-SPEED_SENTENCES = 2000
 REFERENCE_ORDER = ("majority", "lexicon", "tfidf", "bilstm")
 
 
@@ -51,16 +49,10 @@ def main() -> None:
             + " | ".join(f"{scores[name]:.3f}" for name in REFERENCE_ORDER)
             + f" | {chosen} | {report.macro_f1:.3f} | {report.macro_f1 - scores['tfidf']:+.3f} |"
         )
-        sentences = [part for text in texts for part in split_sentences(text) if is_speakable(part)]
+        sample = speed_sentences(texts)
         for threads in (1, 2):
             torch.set_num_threads(threads)
-            sample = sentences[:SPEED_SENTENCES]
-            classifier.predict(sample[:64])
-            timings = []
-            for _ in range(options.runs):
-                started = time.perf_counter()
-                classifier.predict(sample)
-                timings.append((time.perf_counter() - started) * 1000 / len(sample))
+            timings = time_classifier(classifier, sample, options.runs)
             median = statistics.median(timings)
             speed_rows.append(f"| {language} | {chosen} | {threads} | {len(sample)} | {median:.2f} | "
                               f"{min(timings):.2f}-{max(timings):.2f} | {'yes' if median < SPEED_TARGET_MS else 'no'} |")

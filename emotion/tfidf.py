@@ -4,13 +4,13 @@ Character 1-3-grams for Chinese (no segmenter needed, and robust to Weibo slang)
 for English. Balanced class weights, because macro-F1 weighs the rare classes equally.
 
 `TfidfModel` keeps only arrays and a vocabulary, so it saves into a torch checkpoint that loads
-with `weights_only=True` (no pickled objects); scikit-learn fits it and transforms text.
+with `weights_only=True` (no pickled objects). scikit-learn fits it and transforms text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -36,13 +36,18 @@ class TfidfModel:
     intercept: np.ndarray  # [labels]
     labels: list[str]  # the rows of coef, a subset of EMOTIONS
     c: float
+    _fitted_vectorizer: object = field(default=None, init=False, repr=False, compare=False)
 
     def _vectorizer(self):
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        # Built once per model: scikit-learn checks the whole vocabulary when it is built.
+        if self._fitted_vectorizer is None:
+            from sklearn.feature_extraction.text import TfidfVectorizer
 
-        vectorizer = TfidfVectorizer(sublinear_tf=True, vocabulary=self.vocabulary, **analyzer_settings(self.language))
-        vectorizer.idf_ = self.idf
-        return vectorizer
+            vectorizer = TfidfVectorizer(sublinear_tf=True, vocabulary=self.vocabulary,
+                                         **analyzer_settings(self.language))
+            vectorizer.idf_ = self.idf
+            self._fitted_vectorizer = vectorizer
+        return self._fitted_vectorizer
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities over all of `EMOTIONS` (0 for labels the training data lacked)."""

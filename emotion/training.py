@@ -20,7 +20,6 @@ candidates, TF-IDF's C and the epoch kept by early stopping.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import itertools
 import json
@@ -38,7 +37,7 @@ import numpy as np
 import torch
 
 from avatar.errors import AvatarError
-from avatar.fileio import atomic_path, write_text_atomic
+from avatar.fileio import atomic_path, file_sha256, write_text_atomic
 from emotion import corpora
 from emotion.classifier import CHECKPOINT_FORMAT, EmotionClassifier, checkpoint_dir
 from emotion.metrics import Report, evaluate
@@ -55,14 +54,6 @@ TOKEN_MODELS = {"zh": ("bilstm", "cnn"), "en": ("bilstm",)}
 # encoder was trained on, so more of it adapts.
 MINILM_LAYERS = {"zh": 4, "en": 2}
 SPEED_SENTENCES = 2000
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _labels(probabilities: np.ndarray) -> list[str]:
@@ -172,13 +163,13 @@ def train_language(
     shipped, speed = score_shipped(path, language, dev_rows)
     manifest = {
         "checkpoint": path.name,
-        "sha256": _sha256(path),
+        "sha256": file_sha256(path),
         "bytes": path.stat().st_size,
         "language": language,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "avatar train-emotion " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["train-emotion"] else
                    f"avatar train-emotion --lang {language}",
-        "data": [{"file": file.name, "sha256": _sha256(file)} for file in files],
+        "data": [{"file": file.name, "sha256": file_sha256(file)} for file in files],
         "split": {"train_rows": len(train_rows), "dev_rows": len(dev_rows),
                   "dev": "GoEmotions dev file" if language == "en" else
                          f"{corpora.DEV_PERCENT}% of rows by sha256(source:id) (emotion/corpora.py)",
@@ -210,8 +201,10 @@ def score_shipped(path: Path, language: Language, dev_rows: list) -> tuple[Repor
     this score differs slightly from the candidate's float score in `dev_scores`.
     """
     texts = [row.text for row in dev_rows]
-    report = evaluate([row.primary for row in dev_rows], [p.label for p in EmotionClassifier.load(path, language).predict(texts)])
-    return report, measure_speed(path, language, texts)
+    classifier = EmotionClassifier.load(path, language)
+    report = evaluate([row.primary for row in dev_rows], [p.label for p in classifier.predict(texts)])
+    timings = time_classifier(classifier, speed_sentences(texts), runs=3)
+    return report, round(float(np.median(timings)), 3)
 
 
 def rescore_language(language: Language, output_dir: Path | None = None, data_dir: Path | None = None,
@@ -228,7 +221,7 @@ def rescore_language(language: Language, output_dir: Path | None = None, data_di
     if not path.is_file() or not manifest_path.is_file():
         raise AvatarError("emotion_checkpoint_missing", path=str(path))
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if manifest.get("sha256") != _sha256(path):
+    if manifest.get("sha256") != file_sha256(path):
         raise AvatarError("emotion_checkpoint_invalid", path=str(path), reason="its sha256 differs from its manifest")
     try:
         dev_rows = corpora.load(language, "dev", data_dir or corpora.data_root())
@@ -252,20 +245,23 @@ def rescore_language(language: Language, output_dir: Path | None = None, data_di
     return manifest | {"checkpoint": str(path)}
 
 
-def measure_speed(path: Path, language: Language, texts: list[str]) -> float:
-    """Time batched classification of the sentences of `texts`; return ms per sentence, median of 3.
+def speed_sentences(texts: list[str], limit: int = SPEED_SENTENCES) -> list[str]:
+    """Split dev texts into sentences for timing, up to `limit`.
 
-    Weibo posts and Reddit comments often hold several sentences, while the planner classifies one
-    sentence at a time, so the posts are split into sentences first (up to SPEED_SENTENCES).
+    Weibo posts and Reddit comments often contain several sentences, while the planner classifies
+    one sentence at a time.
     """
     from emotion.segment import is_speakable, split_sentences
 
-    sentences = [part for text in texts for part in split_sentences(text) if is_speakable(part)][:SPEED_SENTENCES]
-    classifier = EmotionClassifier.load(path, language)
+    return [part for text in texts for part in split_sentences(text) if is_speakable(part)][:limit]
+
+
+def time_classifier(classifier: EmotionClassifier, sentences: list[str], runs: int) -> list[float]:
+    """Classify `sentences` as one batch `runs` times; return milliseconds per sentence of each run."""
     classifier.predict(sentences[:64])  # warm-up: first calls allocate and load lazily
     timings = []
-    for _ in range(3):
+    for _ in range(runs):
         started = time.perf_counter()
         classifier.predict(sentences)
         timings.append((time.perf_counter() - started) * 1000 / len(sentences))
-    return round(float(np.median(timings)), 3)
+    return timings
