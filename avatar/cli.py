@@ -343,8 +343,8 @@ def main(argv: list[str] | None = None) -> int:
         print(tr("interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # The reader of our output went away (`avatar analyze FILE | head`): stop quietly, as
-        # Unix tools do. stdout is pointed at /dev/null so that the final flush cannot fail again.
+        # The reader of our output went away (`avatar analyze FILE | head`), so stop quietly as
+        # Unix tools do. stdout goes to /dev/null so that the interpreter's final flush cannot fail.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     except Exception as error:  # noqa: BLE001 - the last line of defence: log it, then tell the user where

@@ -196,8 +196,9 @@ def _analyze(options: argparse.Namespace) -> None:
         if handle is not sys.stdin:
             handle.close()
     if skipped:
-        shown = ", ".join(str(number) for number in skipped[:10]) + (" …" if len(skipped) > 10 else "")
-        print(tr("warning_prefix") + tr("warn_analyze_skipped", count=len(skipped), lines=shown), file=sys.stderr)
+        line_numbers = ", ".join(str(number) for number in skipped[:10]) + (" …" if len(skipped) > 10 else "")
+        print(tr("warning_prefix") + tr("warn_analyze_skipped", count=len(skipped), lines=line_numbers),
+              file=sys.stderr)
     if distribution.total == 0:
         raise AvatarError("analyze_nothing", path=options.file)
     if not options.json:

@@ -7,7 +7,7 @@ is built in phases (`smooth`):
 1. Context: each sentence's probabilities are mixed with its neighbours' within the paragraph.
 2. Threshold: a label whose intensity stays below the preset's `threshold` falls back to the
    preset's baseline (a news anchor stays calm unless the content is strongly charged). The
-   label already running holds down to `RELEASE_RATIO` of the threshold.
+   label already running stays until its intensity falls below `RELEASE_RATIO` of the threshold.
 3. Hysteresis: one emotion replaces another only when its mixed probability beats the running
    label's by `switch_margin`.
 4. Minimum duration: a run of one label shorter than `min_duration_s` (estimated from the text
@@ -35,7 +35,7 @@ UNITS_PER_SECOND = {"zh": 4.5, "en": 2.6}
 VALENCES = np.array([VALENCE_AROUSAL[label][0] for label in EMOTIONS])
 # Expected valence of a sentence's mixed probabilities below which context counts as negative.
 NEGATIVE_CONTEXT = -0.15
-# A running emotion holds while its intensity stays above this share of the preset's threshold.
+# A running emotion stays while its intensity is above this share of the preset's threshold.
 RELEASE_RATIO = 0.6
 
 
@@ -143,7 +143,7 @@ def smooth(evidence: Sequence[SentenceEvidence], preset: StylePreset) -> list[Ar
         # whose context leans clearly negative falls back to neutral instead.
         fallback = preset.baseline if float(mixed[i] @ VALENCES) > NEGATIVE_CONTEXT else "neutral"
         candidate = EMOTIONS[int(mixed[i].argmax())]
-        # Two thresholds: a new emotion must reach `threshold`, a running one holds down to
+        # Two thresholds: a new emotion must reach `threshold`, and a running one stays down to
         # `RELEASE_RATIO` of it, so intensity wavering around the threshold does not flicker.
         needed = preset.threshold * (RELEASE_RATIO if candidate == running and running_emotional else 1.0)
         emotional = candidate != "neutral" and item.intensity >= needed

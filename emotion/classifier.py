@@ -53,7 +53,7 @@ class Prediction:
     Attributes:
         label: the most probable label in `EMOTIONS`.
         probabilities: one per label in `EMOTIONS`, summing to 1.
-        confidence: the top probability.
+        confidence: the maximum probability.
         intensity: 0..1; 0 for neutral.
     """
 

@@ -1,7 +1,7 @@
 """Classification metrics: per-class precision, recall and F1, macro-F1, confusion matrix.
 
-Macro-F1 averages over the classes present in the gold labels of the evaluation set (the
-Chinese corpora have no disgust class, so theirs is over six), as `../shared/ARCHITECTURE.md` fixes.
+Macro-F1 averages over the classes present in the gold labels of the evaluation set, so the
+Chinese corpora, which have no disgust class, are scored over six classes.
 A predicted class that never occurs in the gold labels still costs precision elsewhere.
 """
 
@@ -81,7 +81,7 @@ def evaluate(gold: Sequence[str], predicted: Sequence[str]) -> Report:
 
 
 def format_report(report: Report, title: str) -> str:
-    """A plain-text table: per-class scores, then the confusion matrix."""
+    """Format a plain-text table: per-class scores, then the confusion matrix."""
     lines = [title, f"{'label':<10} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}"]
     for score in report.classes:
         lines.append(

@@ -1,6 +1,6 @@
 """The emotion plan as an editable file: JSON, or the same table as CSV.
 
-`avatar plan SCRIPT -o PLAN.json` (or `.csv`) writes one row per sentence; a user changes
+`avatar plan SCRIPT -o PLAN.json` (or `.csv`) writes one row per sentence. A user changes
 `emotion` and `intensity` in any editor or spreadsheet, and `avatar render SCRIPT --plan PLAN`
 uses those labels instead of the classifier's. Inline tags and SSML emotion in the script
 still win. The sentence texts are kept in the file so that a plan made for another version of

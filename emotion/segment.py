@@ -80,7 +80,7 @@ def split_paragraphs(script: str) -> list[str]:
 
 
 def is_speakable(text: str) -> bool:
-    """Whether `text` has a letter or digit to speak (not only punctuation, emoji or space)."""
+    """Return whether `text` has a letter or digit to speak (not only punctuation, emoji or space)."""
     return _SPEAKABLE.search(text) is not None
 
 

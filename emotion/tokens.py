@@ -6,7 +6,7 @@ one token each, lower-cased, in both languages. Digit runs collapse to one token
 the same punctuation mark ("！！！", "...") keep up to three marks, because repetition is signal.
 
 A `Vocabulary` maps tokens to ids (0 = padding, 1 = unknown) and also hashes each adjacent
-token pair into `bigram_buckets` extra ids, so a model sees 不错 or "not good" as one unit
+token pair into `bigram_buckets` extra ids, so a model reads 不错 or "not good" as one unit
 without a second, unbounded vocabulary.
 """
 

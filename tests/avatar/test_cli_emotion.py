@@ -145,7 +145,7 @@ def test_render_follows_an_edited_plan(tmp_path, capsys):
     assert [(s["emotion"], s["intensity"], s["source"]) for s in timeline["segments"]][1] == ("surprised", 0.9, "plan")
 
 
-def test_render_with_a_plan_for_another_script_fails_before_work(tmp_path, capsys):
+def test_render_rejects_mismatched_plan(tmp_path, capsys):
     script = tmp_path / "script.txt"
     script.write_text("Good evening.", encoding="utf-8")
     plan = tmp_path / "plan.json"

@@ -18,7 +18,7 @@ def labels(decisions) -> list[str]:
     return [decision.label for decision in decisions]
 
 
-def test_one_weak_blip_in_a_calm_paragraph_does_not_flicker():
+def test_weak_blip_does_not_flicker():
     calm = [evidence("neutral", 0.8, 0.0) for _ in range(5)]
     calm[2] = evidence("surprised", 0.45, 0.35, units=8)  # one short, mildly surprised sentence
     for name in ("news", "vlog"):
@@ -37,14 +37,14 @@ def test_news_shows_only_strongly_charged_content():
     assert news[1].intensity <= PRESETS["news"].max_intensity
 
 
-def test_storytelling_swings_wider_than_news_on_the_same_text():
+def test_storytelling_wider_than_news():
     text = [evidence("angry", 0.9, 0.85, units=30) for _ in range(3)]
     story = smooth(text, PRESETS["storytelling"])
     news = smooth(text, PRESETS["news"])
     assert min(d.intensity for d in story) > max(d.intensity for d in news)
 
 
-def test_hysteresis_keeps_the_running_label_against_a_close_rival():
+def test_hysteresis_keeps_running_label():
     story = [evidence("sad", 0.7, 0.7, units=30), evidence("sad", 0.7, 0.7, units=30)]
     # Third sentence: fearful only slightly ahead of sad.
     rest = [0.02] * len(EMOTIONS)
@@ -54,7 +54,7 @@ def test_hysteresis_keeps_the_running_label_against_a_close_rival():
     assert labels(smooth(story, PRESETS["vlog"])) == ["sad", "sad", "sad"]
 
 
-def test_a_clear_change_of_mood_does_switch():
+def test_clear_mood_change_switches():
     story = [evidence("happy", 0.8, 0.7, units=30), evidence("happy", 0.8, 0.7, units=30),
              evidence("angry", 0.9, 0.8, units=30), evidence("angry", 0.9, 0.8, units=30)]
     for name in PRESETS:
@@ -95,8 +95,9 @@ def test_vlog_smile_pauses_inside_a_sad_passage():
     passage = [evidence("sad", 0.9, 0.8, units=40), evidence("neutral", 0.5, 0.0, units=40),
                evidence("sad", 0.9, 0.8, units=40)]
     # The middle sentence's neutral probability wins, but its context is sad: no smile there.
-    passage[1] = SentenceEvidence(tuple(0.5 if name == "neutral" else 0.4 if name == "sad" else 0.02
-                                        for name in EMOTIONS), 0.0, 0, 40, "zh")
+    middle = {name: 0.02 for name in EMOTIONS}
+    middle["neutral"], middle["sad"] = 0.5, 0.4
+    passage[1] = SentenceEvidence(tuple(middle[name] for name in EMOTIONS), 0.0, 0, 40, "zh")
     decisions = smooth(passage, PRESETS["vlog"])
     assert labels(decisions)[1] == "neutral"
     assert decisions[1].intensity == 0.0

@@ -21,7 +21,7 @@ def test_smp2020_maps_all_rows_and_has_no_disgust():
     assert counts["neutral"] == 1231  # the release spells it "neural"
 
 
-def test_nlpcc_rows_are_joined_and_multi_label_rows_keep_all_labels():
+def test_nlpcc_rows_joined_and_multi_label():
     rows = list(corpora.read_nlpcc(ROOT / corpora.NLPCC_FILE))
     assert len(rows) == 6000
     first = rows[0]

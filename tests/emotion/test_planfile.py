@@ -42,7 +42,7 @@ def test_edited_plan_replaces_the_labels(tmp_path, suffix):
         ("happy", 0.6, "plan"), ("neutral", 0.0, "plan"), ("sad", 0.9, "plan")]
 
 
-def test_csv_opens_in_spreadsheets_and_json_keeps_the_preset(tmp_path):
+def test_csv_bom_and_json_preset(tmp_path):
     plan = plan_script(SCRIPT, preset="storytelling", labeller="lexicon")
     write_plan(plan, tmp_path / "plan.csv")
     write_plan(plan, tmp_path / "plan.json")
@@ -64,7 +64,7 @@ def test_inline_tags_still_override_the_plan(tmp_path):
     assert (plan.segments[1].emotion, plan.segments[1].intensity, plan.segments[1].source) == ("happy", 0.8, "override")
 
 
-def test_plan_for_another_script_names_the_first_differing_sentence(tmp_path):
+def test_plan_mismatch_names_sentence(tmp_path):
     path = tmp_path / "plan.json"
     write_plan(plan_script(SCRIPT, labeller="lexicon"), path)
     with pytest.raises(AvatarError) as caught:
