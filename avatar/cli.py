@@ -1,5 +1,6 @@
-"""The `avatar` command line: render, say, normalize, voices, demo, and the emotion commands
-(plan, analyze, train-emotion, eval-emotion in `avatar.cli_emotion`).
+"""The `avatar` command line: render, say, normalize, voices, demo, the emotion commands
+(plan, analyze, train-emotion, eval-emotion in `avatar.cli_emotion`) and train-gan
+(`avatar.cli_gan`).
 
 Errors a user can fix are shown as one readable line in the UI language (Chinese or
 English, from the locale or `--ui-lang`) and exit with status 2. An unexpected failure
@@ -16,11 +17,12 @@ import time
 import traceback
 from pathlib import Path
 
-from avatar import cli_emotion, i18n
+from avatar import cli_emotion, cli_gan, i18n
 from avatar.cli_emotion import add_preset_option
 from avatar.errors import AvatarError
 from avatar.i18n import translate as tr
 from emotion.arc import DEFAULT_PRESET, PRESETS
+from face_gan import DEFAULT_REFINER, REFINERS
 
 logger = logging.getLogger("avatar")
 
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help=_help("output folder (default: out)", "输出目录（默认 out）"))
     demo.add_argument("--size", type=int, default=512, help=_help("longer side in pixels", "视频长边像素数"))
     cli_emotion.add_commands(commands, common, _help)
+    cli_gan.add_commands(commands, common, _help)
     return parser
 
 
@@ -113,6 +116,13 @@ def _add_render_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--seed", type=int, default=0,
                          help=_help("seed for voice variation, blinks and head motion", "语音、眨眼和头部动作的随机种子"))
     add_preset_option(command, _help, DEFAULT_PRESET, PRESETS)
+    command.add_argument("--refiner", default=None, choices=list(REFINERS),
+                         help=_help(f"gan: the face GAN refines mouth and expression; none: warp only "
+                                    f"(default: gan with --avatar, else {DEFAULT_REFINER})",
+                                    f"gan：用人脸 GAN 精修嘴部和表情；none：只做变形（默认：使用 --avatar 时为 gan，否则为 {DEFAULT_REFINER}）"))
+    command.add_argument("--avatar", type=Path, metavar="PROFILE",
+                         help=_help("avatar profile folder from 'avatar train-gan --video' (its portrait and generator)",
+                                    "avatar train-gan --video 生成的数字人档案目录（使用其中的肖像和生成器）"))
 
 
 def _add_voice_options(command: argparse.ArgumentParser) -> None:
@@ -205,7 +215,7 @@ def _render(script_source: str, output: Path, options: argparse.Namespace) -> No
         background=options.background, seed=options.seed,
         emotion=parse_emotion(options.emotion) if options.emotion else None,
         voice=options.voice, loudness_lufs=options.loudness, preset=options.preset,
-        plan=getattr(options, "plan", None),
+        plan=getattr(options, "plan", None), refiner=options.refiner, avatar=options.avatar,
     )
     script = _read_script(script_source)
     progress = _ProgressPrinter()
@@ -253,7 +263,8 @@ def _demo(options: argparse.Namespace) -> None:
         script = (assets / f"demo_{language}.txt").read_text(encoding="utf-8")
         output = options.directory / f"demo_{language}.mp4"
         namespace = argparse.Namespace(portrait=None, lang=language, fps=25, size=options.size, background=None,
-                                       seed=0, emotion=None, voice=None, loudness=-16.0, preset=DEFAULT_PRESET)
+                                       seed=0, emotion=None, voice=None, loudness=-16.0, preset=DEFAULT_PRESET,
+                                       refiner=None, avatar=None)
         _render_text(script, output, namespace)
 
 
@@ -314,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         if position + 1 < len(arguments) and arguments[position + 1] in i18n.SUPPORTED:
             i18n.set_language(arguments[position + 1])
     options = build_parser().parse_args(arguments)
+    options.arguments = list(arguments)  # recorded in manifests as the command that made them
     options.verbose = getattr(options, "verbose", False)
     if getattr(options, "ui_lang", None):
         i18n.set_language(options.ui_lang)
@@ -333,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             _voices()
         elif options.command == "demo":
             _demo(options)
-        else:
+        elif not cli_gan.run(options):
             cli_emotion.run(options, _read_script)
         return 0
     except AvatarError as error:

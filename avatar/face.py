@@ -90,11 +90,13 @@ def default_portrait_path() -> Path:
     return Path(str(resources.files("avatar") / "assets" / _DEFAULT_PORTRAIT))
 
 
-def load_portrait(path: Path | None) -> Portrait:
+def load_portrait(path: Path | None, landmarks: np.ndarray | None = None) -> Portrait:
     """Read a portrait, find the largest face and estimate the person mask.
 
     Args:
         path: a PNG or JPEG file; None selects the embedded default portrait.
+        landmarks: the face's FaceMesh points (478, 3) in the image's pixels when
+            they are already known (an avatar profile stores them); detection is skipped.
 
     Raises:
         AvatarError: the file is missing or unreadable, too small, shows no
@@ -111,12 +113,14 @@ def load_portrait(path: Path | None) -> Portrait:
     # 2. Detect landmarks on a working copy and keep the largest face.
     scale = min(1.0, DETECTION_MAX_SIDE / max(height, width))
     working = rgb if scale == 1.0 else cv2.resize(rgb, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
-    faces = detect_faces(working)
-    if not faces:
-        raise AvatarError("no_face", path=shown)
-    largest = max(faces, key=_face_area)
-    landmarks = (largest / scale).astype(np.float32)  # back to full-resolution pixels
-    logger.debug("found %d face(s) in %s; kept the largest", len(faces), shown)
+    if landmarks is None:
+        faces = detect_faces(working)
+        if not faces:
+            raise AvatarError("no_face", path=shown)
+        largest = max(faces, key=_face_area)
+        landmarks = (largest / scale).astype(np.float32)  # back to full-resolution pixels
+        logger.debug("found %d face(s) in %s; kept the largest", len(faces), shown)
+    landmarks = np.asarray(landmarks, dtype=np.float32)
 
     # 3. Reject faces too small to animate.
     face_height = float(np.linalg.norm(landmarks[FOREHEAD, :2] - landmarks[CHIN, :2]))

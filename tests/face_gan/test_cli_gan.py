@@ -1,0 +1,127 @@
+"""`avatar train-gan` (base and personal) and rendering with the result, on real clips."""
+
+import json
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from avatar.fileio import file_sha256
+from face_gan.models import GeneratorConfig
+from face_gan.refiner import load_generator
+from tests.conftest import run_cli
+
+from .conftest import HAPPY_CLIP, SAD_CLIP
+
+pytestmark = pytest.mark.usefixtures("english_messages")
+
+
+@pytest.fixture(scope="module")
+def clip_with_empty_frames(videos, tmp_path_factory):
+    """A creator's clip whose first 4 frames show no face (a black lead-in), then 30 real frames."""
+    path = tmp_path_factory.mktemp("clip") / "creator.mp4"
+    frames = imageio_ffmpeg.read_frames(str(videos / HAPPY_CLIP), pix_fmt="rgb24")
+    meta = next(frames)
+    width, height = meta["size"]
+    writer = imageio_ffmpeg.write_frames(str(path), (width, height), fps=25, macro_block_size=1, quality=9)
+    writer.send(None)
+    for _ in range(4):
+        writer.send(np.zeros((height, width, 3), dtype=np.uint8).tobytes())
+    for count, raw in enumerate(frames):
+        if count == 30:
+            break
+        writer.send(raw)
+    frames.close()
+    writer.close()
+    return path
+
+
+def test_personal_profile_from_a_clip_then_render_with_it(clip_with_empty_frames, tmp_path, capsys):
+    profile = tmp_path / "me"
+    status, out, err = run_cli(["train-gan", "--video", str(clip_with_empty_frames), "-o", str(profile), "--steps", "3"],
+                           capsys)
+    assert status == 0, err
+    assert "4 frames of" in err and "show no face and were skipped (30 frames used)" in err
+    assert "Avatar profile written to" in out
+    info = json.loads((profile / "profile.json").read_text(encoding="utf-8"))
+    assert info["frames_skipped"] == 4 and info["frames_used"] == 30 and info["steps"] == 3
+    assert info["source_video"]["sha256"] == file_sha256(clip_with_empty_frames)
+    assert {"warp_mouth_psnr", "gan_mouth_psnr"} <= set(info["validation"])
+    assert np.load(profile / "landmarks.npy").shape == (478, 3)
+
+    script = tmp_path / "script.txt"
+    script.write_text("[happy] Hello everyone, welcome back.", encoding="utf-8")
+    video = tmp_path / "out.mp4"
+    status, out, err = run_cli(["render", str(script), "--avatar", str(profile), "-o", str(video), "--size", "256"], capsys)
+    assert status == 0, err
+    assert video.stat().st_size > 10_000
+    timeline = json.loads(video.with_suffix(".timeline.json").read_text(encoding="utf-8"))
+    assert timeline["refiner"] == "gan" and timeline["avatar"] == str(profile)
+
+
+def test_base_training_exports_a_checkpoint_with_manifest(videos, tmp_path, capsys):
+    data = tmp_path / "clips"
+    data.mkdir()
+    for name in (HAPPY_CLIP, SAD_CLIP):
+        (data / name).symlink_to(videos / name)
+    checkpoint = tmp_path / "face_gan.pt"
+    status, out, err = run_cli(["train-gan", "--data", str(data), "--holdout", "emo_sad_eamm", "--steps", "2",
+                            "--max-frames", "8", "--run", str(tmp_path / "run"), "--export", str(checkpoint)], capsys)
+    assert status == 0, err
+    assert "Trained to step 2" in out and "Checkpoint written to" in out
+    manifest = json.loads(checkpoint.with_suffix(".json").read_text(encoding="utf-8"))
+    assert manifest["sha256"] == file_sha256(checkpoint)
+    assert manifest["steps"] == 2
+    assert manifest["data"]["training_clips"] == ["emo_happy_eamm"]
+    assert manifest["data"]["validation_clips"] == ["emo_sad_eamm"]
+    assert manifest["command"].startswith("avatar train-gan")
+    assert manifest["validation"]["step"] == 2
+
+    assert load_generator(checkpoint).config == GeneratorConfig()
+
+
+def test_render_with_a_missing_profile_folder(tmp_path, capsys):
+    script = tmp_path / "script.txt"
+    script.write_text("Good morning.", encoding="utf-8")
+    status, _, err = run_cli(["render", str(script), "-o", str(tmp_path / "a.mp4"), "--avatar", str(tmp_path / "nobody")],
+                         capsys)
+    assert status == 2
+    assert "not an avatar profile folder" in err
+    assert not (tmp_path / "a.mp4").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["train-gan", "--video", "{clip}"], "--video needs -o FOLDER"),
+        (["train-gan", "--video", "{tmp}/none.mp4", "-o", "{tmp}/p"], "File not found"),
+        (["train-gan", "--data", "{tmp}", "--steps", "1"], "holds no video files"),
+        (["train-gan", "--data", "{tmp}/absent", "--steps", "1"], "does not exist"),
+        (["train-gan", "--steps", "0"], "--steps must be a positive whole number"),
+        (["render", "{tmp}/s.txt", "-o", "{tmp}/o.mp4", "--avatar", "{tmp}", "--portrait", "{tmp}/p.png"],
+         "cannot be combined with --portrait"),
+    ],
+)
+def test_bad_input_gets_one_clear_line(arguments, message, clip_with_empty_frames, tmp_path, capsys):
+    (tmp_path / "s.txt").write_text("Hello.", encoding="utf-8")
+    filled = [argument.format(clip=clip_with_empty_frames, tmp=tmp_path) for argument in arguments]
+    status, _, err = run_cli(filled, capsys)
+    assert status == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_holdout_that_is_not_in_the_folder(videos, tmp_path, capsys):
+    (tmp_path / HAPPY_CLIP).symlink_to(videos / HAPPY_CLIP)
+    status, _, err = run_cli(["train-gan", "--data", str(tmp_path), "--holdout", "v01_en_hdtf_aoc_8s", "--steps", "1",
+                          "--max-frames", "4", "--run", str(tmp_path / "run")], capsys)
+    assert status == 2 and "v01_en_hdtf_aoc_8s" in err and "--holdout" in err
+
+
+def test_profile_output_that_holds_other_files_is_not_touched(clip_with_empty_frames, tmp_path, capsys):
+    taken = tmp_path / "documents"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("keep me", encoding="utf-8")
+    status, _, err = run_cli(["train-gan", "--video", str(clip_with_empty_frames), "-o", str(taken), "--steps", "1"], capsys)
+    assert status == 2 and "is not an avatar profile" in err
+    assert sorted(path.name for path in taken.iterdir()) == ["notes.txt"]
