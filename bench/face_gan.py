@@ -7,8 +7,8 @@
    control (the warp with its mouth box blurred, sigma 1.5: what a generator
    that only smooths would score), and each generator checkpoint.
 2. Expression: one tagged English sentence per emotion is planned, spoken and
-   rendered on real portraits; the FER judge classifies every second frame of
-   the sentence's second half (after the ramp). Accuracy = share of frames
+   rendered on real portraits. The FER judge classifies every second frame of
+   the sentence's second half, after the ramp. Accuracy = share of frames
    where its top label is the planned emotion.
 3. Identity: dlib's face-recognition embedding distance between the portrait
    and the rendered frames of part 2 (under 0.6 is dlib's "same person").

@@ -1,4 +1,4 @@
-"""Aligned face crops: the square the generator sees, and the way back into the frame.
+"""Aligned face crops: the generator's input square, and the way back into the frame.
 
 A crop is a similarity transform of the frame: the face centre (midway between
 forehead 10 and chin 152) goes to the crop centre, the eye line becomes

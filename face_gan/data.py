@@ -227,7 +227,7 @@ def extract_pairs(path: Path, seed: int = 0, max_frames: int | None = None,
 
 
 def _context_to_context(affine_from: np.ndarray, affine_to: np.ndarray) -> np.ndarray:
-    """The affine from one frame's context crop to another's, through the video frame (2, 3)."""
+    """Return the affine (2, 3) from one frame's context crop to another's, through the video frame."""
     return compose(invert(affine_from), affine_to)
 
 
@@ -277,7 +277,7 @@ def load_or_extract(video: Path, cache: Path, max_frames: int | None = None,
 
 
 def face_mask(landmarks: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
-    """The filled face oval of crop landmarks (N, 2) as (1, S, S) float32 in 0..1."""
+    """Draw the filled face oval of crop landmarks (N, 2): (1, S, S) float32 in 0..1."""
     mask = np.zeros((size, size), dtype=np.uint8)
     cv2.fillPoly(mask, [np.round(landmarks[list(FACE_OVAL)] * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
     return mask[None].astype(np.float32) / 255.0
@@ -286,9 +286,9 @@ def face_mask(landmarks: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
 def landmark_map(landmarks: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
     """Draw the condition map for crop landmarks (N, 2): (2, S, S) float32 in 0..1.
 
-    Channel 0 holds the contours (face oval, lips, lids, brows, nose bridge),
-    channel 1 the filled inner mouth, which tells the generator where the
-    mouth interior must appear and how wide it is.
+    Channel 0 contains the contours (face oval, lips, lids, brows, nose
+    bridge). Channel 1 is the filled inner mouth, which tells the generator
+    where the mouth interior must appear and how wide it is.
     """
     fixed = np.round(landmarks * 16).astype(np.int32)
     lines = np.zeros((size, size), dtype=np.uint8)

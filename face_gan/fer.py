@@ -171,7 +171,7 @@ def _assign(layer: nn.Module, values: dict[str, np.ndarray]) -> None:
 
 @functools.cache
 def shared_fer_net() -> FerNet:
-    """One FerNet per process for evaluation code that runs it many times."""
+    """Return one FerNet per process, for evaluation code that runs it many times."""
     return load_fer_net()
 
 
@@ -189,7 +189,7 @@ def fer_input(rgb: torch.Tensor) -> torch.Tensor:
 
 
 def face_square_bounds(size: int) -> slice:
-    """Rows (and columns) of the face square in an aligned crop of `size` pixels.
+    """Return the rows (and columns) of the face square in an aligned crop of `size` pixels.
 
     The square spans forehead to chin, framed as FER2013 faces are.
     """
@@ -200,7 +200,7 @@ def face_square_bounds(size: int) -> slice:
 
 
 def face_square(crops: np.ndarray) -> np.ndarray:
-    """The face square of aligned RGB crops (..., S, S, 3)."""
+    """Cut the face square out of aligned RGB crops (..., S, S, 3)."""
     square = face_square_bounds(crops.shape[-2])
     return crops[..., square, square, :]
 

@@ -2,7 +2,7 @@
 
 All functions take uint8 RGB crops (H, W, 3) and an optional boolean region
 (H, W). The mouth region is the box around the outer lips, grown by a margin,
-so it holds the lips, teeth and the skin the jaw moves.
+so it contains the lips, the teeth and the skin the jaw moves.
 """
 
 from __future__ import annotations

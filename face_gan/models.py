@@ -2,7 +2,7 @@
 
 Generator: a small U-Net over the aligned crop. Its input stacks the warped
 crop, the target landmark map (contours and inner mouth) and a reference crop
-of the same person; the emotion (label embedding and intensity) modulates
+of the same person. The emotion (label embedding and intensity) modulates
 every block through FiLM. It predicts an image and a mask, and returns
 `mask * image + (1 - mask) * warped`, so pixels it leaves alone stay the
 warp's. The mask starts nearly closed, so an untrained generator is the warp.

@@ -100,7 +100,7 @@ def personalise(video: Path, output: Path, init: Path | None, steps: int = DEFAU
 
     Raises:
         AvatarError: the clip cannot be read, shows too few faces, or `output`
-            is a file or a folder that holds something other than a profile.
+            is a file or a folder that contains something other than a profile.
     """
     from face_gan.pipeline import gan_cache_dir
     from face_gan.refiner import save_generator

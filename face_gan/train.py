@@ -19,7 +19,7 @@ Running the same command again resumes from `state.pt` and continues to
    real frame.
 
 Accelerate places everything on the GPU when there is one and uses mixed
-precision there (bf16 where supported, else fp16); on a CPU it runs in fp32.
+precision there: bf16 where supported, else fp16. On a CPU it runs in fp32.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def _mixed_precision() -> str:
 
 
 def fer_view(crops: torch.Tensor) -> torch.Tensor:
-    """The face square of aligned crops (B, 3, S, S), as FER input (B, 1, 64, 64)."""
+    """Cut the face square out of aligned crops (B, 3, S, S) and return FER input (B, 1, 64, 64)."""
     square = face_square_bounds(crops.shape[-1])
     return fer_input(crops[..., square, square])
 
@@ -240,7 +240,7 @@ def _step(batch: dict, generator, discriminator, optimizer_g, optimizer_d, fer_n
 
 def save_state(path: Path, generator, discriminator, optimizer_g, optimizer_d, state: RunState,
                config: TrainConfig) -> None:
-    """Write the run state atomically, so an interrupted save never loses the last good one."""
+    """Write the run state to a temporary file and rename it, so an interrupted save keeps the previous state."""
     temporary = path.with_name(path.name + f".tmp{os.getpid()}")
     torch.save({
         "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
@@ -267,7 +267,7 @@ def _append_json(path: Path, record: dict) -> None:
 
 
 def _validation_batch(clips: list[ClipPairs]) -> dict[str, torch.Tensor | np.ndarray]:
-    """A fixed set of held-out pairs driven from each clip's first frame (self-reenactment)."""
+    """Build a fixed batch of held-out pairs driven from each clip's first frame (self-reenactment)."""
     dataset = PairDataset(clips)
     first_frame = [item for item, (number, pair) in enumerate(dataset.index) if clips[number].source[pair] == 0]
     chosen = first_frame or list(range(len(dataset)))

@@ -26,7 +26,7 @@ def _face(angle_deg: float, scale: float, center=(300.0, 220.0)) -> np.ndarray:
     return points
 
 
-def test_crop_levels_the_eyes_and_sets_the_face_height():
+def test_crop_levels_eyes_and_scales():
     points = _face(angle_deg=20.0, scale=180.0)
     local = transform_points(crop_affine(points), points)
     assert abs(local[LEFT_EYE_OUTER, 1] - local[RIGHT_EYE_OUTER, 1]) < 1e-6
@@ -34,7 +34,7 @@ def test_crop_levels_the_eyes_and_sets_the_face_height():
     assert np.allclose((local[FOREHEAD] + local[CHIN]) / 2, CROP_SIZE / 2)
 
 
-def test_crop_then_paste_with_a_full_mask_restores_the_frame_inside_the_crop():
+def test_crop_paste_round_trip():
     rng = np.random.default_rng(0)
     # A smooth image, so resampling twice changes little.
     frame = (np.kron(rng.integers(0, 255, (24, 32, 3)), np.ones((20, 20, 1)))).astype(np.uint8)
@@ -49,7 +49,7 @@ def test_crop_then_paste_with_a_full_mask_restores_the_frame_inside_the_crop():
     assert np.abs(pasted[window].astype(int) - frame[window].astype(int)).mean() < 12
 
 
-def test_paste_with_an_empty_mask_changes_nothing():
+def test_paste_empty_mask_no_change():
     frame = np.full((400, 500, 3), 90, dtype=np.uint8)
     points = _face(angle_deg=0.0, scale=150.0, center=(250.0, 200.0))
     before = frame.copy()
@@ -58,11 +58,12 @@ def test_paste_with_an_empty_mask_changes_nothing():
     assert np.array_equal(frame, before)
 
 
-def test_paste_touches_only_the_crops_footprint():
+def test_paste_stays_in_footprint():
     frame = np.full((600, 600, 3), 90, dtype=np.uint8)
     points = _face(angle_deg=0.0, scale=100.0, center=(300.0, 300.0))
     paste_crop(frame, np.full((CROP_SIZE, CROP_SIZE, 3), 255, dtype=np.uint8), crop_affine(points),
                np.ones((CROP_SIZE, CROP_SIZE), dtype=np.float32))
     # The crop spans 128 / 92.16 face heights = about 139 px around the centre.
     assert frame[300, 300, 0] > 250
-    assert frame[300, 50, 0] == 90 and frame[50, 300, 0] == 90
+    assert frame[300, 50, 0] == 90
+    assert frame[50, 300, 0] == 90

@@ -36,15 +36,18 @@ def clip_with_empty_frames(videos, tmp_path_factory):
     return path
 
 
-def test_personal_profile_from_a_clip_then_render_with_it(clip_with_empty_frames, tmp_path, capsys):
+def test_profile_from_clip_renders(clip_with_empty_frames, tmp_path, capsys):
     profile = tmp_path / "me"
     status, out, err = run_cli(["train-gan", "--video", str(clip_with_empty_frames), "-o", str(profile), "--steps", "3"],
                            capsys)
     assert status == 0, err
-    assert "4 frames of" in err and "show no face and were skipped (30 frames used)" in err
+    assert "4 frames of" in err
+    assert "show no face and were skipped (30 frames used)" in err
     assert "Avatar profile written to" in out
     info = json.loads((profile / "profile.json").read_text(encoding="utf-8"))
-    assert info["frames_skipped"] == 4 and info["frames_used"] == 30 and info["steps"] == 3
+    assert info["frames_skipped"] == 4
+    assert info["frames_used"] == 30
+    assert info["steps"] == 3
     assert info["source_video"]["sha256"] == file_sha256(clip_with_empty_frames)
     assert {"warp_mouth_psnr", "gan_mouth_psnr"} <= set(info["validation"])
     assert np.load(profile / "landmarks.npy").shape == (478, 3)
@@ -56,10 +59,11 @@ def test_personal_profile_from_a_clip_then_render_with_it(clip_with_empty_frames
     assert status == 0, err
     assert video.stat().st_size > 10_000
     timeline = json.loads(video.with_suffix(".timeline.json").read_text(encoding="utf-8"))
-    assert timeline["refiner"] == "gan" and timeline["avatar"] == str(profile)
+    assert timeline["refiner"] == "gan"
+    assert timeline["avatar"] == str(profile)
 
 
-def test_base_training_exports_a_checkpoint_with_manifest(videos, tmp_path, capsys):
+def test_base_training_exports_checkpoint(videos, tmp_path, capsys):
     data = tmp_path / "clips"
     data.mkdir()
     for name in (HAPPY_CLIP, SAD_CLIP):
@@ -68,7 +72,8 @@ def test_base_training_exports_a_checkpoint_with_manifest(videos, tmp_path, caps
     status, out, err = run_cli(["train-gan", "--data", str(data), "--holdout", "emo_sad_eamm", "--steps", "2",
                             "--max-frames", "8", "--run", str(tmp_path / "run"), "--export", str(checkpoint)], capsys)
     assert status == 0, err
-    assert "Trained to step 2" in out and "Checkpoint written to" in out
+    assert "Trained to step 2" in out
+    assert "Checkpoint written to" in out
     manifest = json.loads(checkpoint.with_suffix(".json").read_text(encoding="utf-8"))
     assert manifest["sha256"] == file_sha256(checkpoint)
     assert manifest["steps"] == 2
@@ -80,7 +85,7 @@ def test_base_training_exports_a_checkpoint_with_manifest(videos, tmp_path, caps
     assert load_generator(checkpoint).config == GeneratorConfig()
 
 
-def test_render_with_a_missing_profile_folder(tmp_path, capsys):
+def test_render_profile_missing(tmp_path, capsys):
     script = tmp_path / "script.txt"
     script.write_text("Good morning.", encoding="utf-8")
     status, _, err = run_cli(["render", str(script), "-o", str(tmp_path / "a.mp4"), "--avatar", str(tmp_path / "nobody")],
@@ -102,7 +107,7 @@ def test_render_with_a_missing_profile_folder(tmp_path, capsys):
          "cannot be combined with --portrait"),
     ],
 )
-def test_bad_input_gets_one_clear_line(arguments, message, clip_with_empty_frames, tmp_path, capsys):
+def test_bad_input_one_line(arguments, message, clip_with_empty_frames, tmp_path, capsys):
     (tmp_path / "s.txt").write_text("Hello.", encoding="utf-8")
     filled = [argument.format(clip=clip_with_empty_frames, tmp=tmp_path) for argument in arguments]
     status, _, err = run_cli(filled, capsys)
@@ -111,17 +116,20 @@ def test_bad_input_gets_one_clear_line(arguments, message, clip_with_empty_frame
     assert "Traceback" not in err
 
 
-def test_holdout_that_is_not_in_the_folder(videos, tmp_path, capsys):
+def test_holdout_clip_missing(videos, tmp_path, capsys):
     (tmp_path / HAPPY_CLIP).symlink_to(videos / HAPPY_CLIP)
     status, _, err = run_cli(["train-gan", "--data", str(tmp_path), "--holdout", "v01_en_hdtf_aoc_8s", "--steps", "1",
                           "--max-frames", "4", "--run", str(tmp_path / "run")], capsys)
-    assert status == 2 and "v01_en_hdtf_aoc_8s" in err and "--holdout" in err
+    assert status == 2
+    assert "v01_en_hdtf_aoc_8s" in err
+    assert "--holdout" in err
 
 
-def test_profile_output_that_holds_other_files_is_not_touched(clip_with_empty_frames, tmp_path, capsys):
+def test_profile_output_folder_taken(clip_with_empty_frames, tmp_path, capsys):
     taken = tmp_path / "documents"
     taken.mkdir()
     (taken / "notes.txt").write_text("keep me", encoding="utf-8")
     status, _, err = run_cli(["train-gan", "--video", str(clip_with_empty_frames), "-o", str(taken), "--steps", "1"], capsys)
-    assert status == 2 and "is not an avatar profile" in err
+    assert status == 2
+    assert "is not an avatar profile" in err
     assert sorted(path.name for path in taken.iterdir()) == ["notes.txt"]

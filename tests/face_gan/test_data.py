@@ -38,7 +38,8 @@ def test_pairs_from_a_real_clip(happy_pairs):
     assert clip.skipped == 0
     # The first frame drives every other frame; random sources add more pairs.
     assert {int(t) for t, s in zip(clip.target, clip.source, strict=True) if s == 0} == set(range(1, 16))
-    assert clip.num_pairs > 15 and len(clip.warped) == clip.num_pairs
+    assert clip.num_pairs > 15
+    assert len(clip.warped) == clip.num_pairs
     assert np.all(clip.source != clip.target)
     assert set(clip.labels.tolist()) == {EMOTIONS.index("happy")}
 
@@ -97,7 +98,8 @@ def test_dataset_items(happy_pairs):
     item = dataset[3]
     for key in ("warped", "target", "reference"):
         assert item[key].shape == (3, CROP_SIZE, CROP_SIZE)
-        assert -1.0 <= float(item[key].min()) and float(item[key].max()) <= 1.0
+        assert -1.0 <= float(item[key].min())
+        assert float(item[key].max()) <= 1.0
     assert item["landmarks"].shape == (2, CROP_SIZE, CROP_SIZE)
     assert item["face"].shape == (1, CROP_SIZE, CROP_SIZE)
     assert int(item["label"]) == EMOTIONS.index("happy")

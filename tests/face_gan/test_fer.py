@@ -57,7 +57,8 @@ def test_judge_is_frozen_and_differentiable_for_a_generator():
     logits = net(fer_input(image))
     assert logits.shape == (2, len(FER_LABELS))
     logits[:, FER_LABELS.index("happy")].sum().backward()
-    assert image.grad is not None and float(image.grad.abs().sum()) > 0
+    assert image.grad is not None
+    assert float(image.grad.abs().sum()) > 0
 
 
 def test_missing_weights_file_is_reported(tmp_path):
