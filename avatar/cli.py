@@ -120,6 +120,9 @@ def _add_render_options(command: argparse.ArgumentParser) -> None:
                          help=_help(f"gan: the face GAN refines mouth and expression; none: warp only "
                                     f"(default: gan with --avatar, else {DEFAULT_REFINER})",
                                     f"gan：用人脸 GAN 精修嘴部和表情；none：只做变形（默认：使用 --avatar 时为 gan，否则为 {DEFAULT_REFINER}）"))
+    command.add_argument("--gan-checkpoint", type=Path, metavar="CHECKPOINT",
+                         help=_help("generator checkpoint for --refiner gan (default: checkpoints/face_gan.pt, or the profile's)",
+                                    "--refiner gan 使用的生成器模型（默认 checkpoints/face_gan.pt，或档案中的模型）"))
     command.add_argument("--avatar", type=Path, metavar="PROFILE",
                          help=_help("avatar profile folder from 'avatar train-gan --video' (its portrait and generator)",
                                     "avatar train-gan --video 生成的数字人档案目录（使用其中的肖像和生成器）"))
@@ -216,6 +219,7 @@ def _render(script_source: str, output: Path, options: argparse.Namespace) -> No
         emotion=parse_emotion(options.emotion) if options.emotion else None,
         voice=options.voice, loudness_lufs=options.loudness, preset=options.preset,
         plan=getattr(options, "plan", None), refiner=options.refiner, avatar=options.avatar,
+        gan_checkpoint=options.gan_checkpoint,
     )
     script = _read_script(script_source)
     progress = _ProgressPrinter()
@@ -264,7 +268,7 @@ def _demo(options: argparse.Namespace) -> None:
         output = options.directory / f"demo_{language}.mp4"
         namespace = argparse.Namespace(portrait=None, lang=language, fps=25, size=options.size, background=None,
                                        seed=0, emotion=None, voice=None, loudness=-16.0, preset=DEFAULT_PRESET,
-                                       refiner=None, avatar=None)
+                                       refiner=None, avatar=None, gan_checkpoint=None)
         _render_text(script, output, namespace)
 
 

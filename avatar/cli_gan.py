@@ -1,4 +1,4 @@
-"""The `avatar train-gan` command: train the base face GAN, or personalise it on a creator's clip."""
+"""The face GAN commands: `avatar train-gan` (base model or a creator's profile) and `avatar finetune` (from ratings)."""
 
 from __future__ import annotations
 
@@ -59,8 +59,35 @@ def add_commands(commands, common: argparse.ArgumentParser, helptext: Callable[[
                                      "把训练好的生成器及说明文件写到这里"))
 
 
+    finetune = commands.add_parser(
+        "finetune", parents=[common],
+        help=helptext("fine-tune the face GAN from realism ratings collected in the studio",
+                      "根据工作室收集的真实感评分微调人脸 GAN"))
+    finetune.add_argument("--ratings", type=Path, required=True, metavar="DB",
+                          help=helptext("ratings database (SQLite)", "评分数据库（SQLite）"))
+    finetune.add_argument("--base", type=Path, default=None, metavar="CHECKPOINT",
+                          help=helptext("checkpoint to start from (default: checkpoints/face_gan.pt)",
+                                        "起始模型（默认 checkpoints/face_gan.pt）"))
+    finetune.add_argument("--output", type=Path, default=None, metavar="CHECKPOINT",
+                          help=helptext("where to write the new checkpoint (default: BASE.ftN.pt beside the base)",
+                                        "新模型的保存位置（默认在起始模型旁写入 BASE.ftN.pt）"))
+    finetune.add_argument("--clips", type=Path, default=None, metavar="FOLDER",
+                          help=helptext("folder that relative clip paths in the ratings start from (default: the database's folder)",
+                                        "评分中相对视频路径的起始目录（默认数据库所在目录）"))
+    finetune.add_argument("--data", type=Path, default=None,
+                          help=helptext("folder of training clips for the generator (default: ../shared/data/videos)",
+                                        "微调生成器用的训练视频目录（默认 ../shared/data/videos）"))
+    finetune.add_argument("--head-steps", type=int, default=300, help=helptext("realism head steps (default: 300)", "评分头训练步数（默认 300）"))
+    finetune.add_argument("--steps", type=int, default=200, help=helptext("generator steps (default: 200)", "生成器微调步数（默认 200）"))
+    finetune.add_argument("--max-frames", type=int, default=None, metavar="N",
+                          help=helptext("use only the first N frames of each training clip", "每段训练视频只用前 N 帧"))
+
+
 def run(options: argparse.Namespace) -> bool:
     """Run a face GAN command; False when `options.command` is not one of them."""
+    if options.command == "finetune":
+        _finetune(options)
+        return True
     if options.command != "train-gan":
         return False
     if options.steps is not None and options.steps < 1:
@@ -145,3 +172,42 @@ def _personalise(options: argparse.Namespace) -> None:
     if validation:
         _print_validation(profile.info["steps"], options.output / "run", [validation])
     print(tr("done_profile", path=str(options.output)))
+
+
+def _finetune(options: argparse.Namespace) -> None:
+    from face_gan.data import find_videos
+    from face_gan.finetune import FinetuneConfig, finetune_from_ratings
+    from face_gan.pipeline import load_clips, split_holdout
+    from face_gan.refiner import default_gan_checkpoint
+
+    for option, value in (("--steps", options.steps), ("--head-steps", options.head_steps)):
+        if value < 1:
+            raise AvatarError("invalid_count", option=option, value=value)
+    base = options.base or default_gan_checkpoint()
+    data = options.data or default_video_folder()
+    clips, _ = load_clips(find_videos(data), max_frames=options.max_frames)
+    holdout = tuple(name for name in DEFAULT_HOLDOUT if name in {clip.name for clip in clips})
+    training, validation = split_holdout(clips, holdout) if holdout else (clips, [])
+    bars: dict[str, object] = {}
+
+    def report(phase: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if phase not in bars:
+            bars[phase] = tqdm(total=total, desc=tr(f"progress_finetune_{phase}"), leave=False,
+                               disable=not sys.stderr.isatty(), file=sys.stderr)
+        bars[phase].update(done - bars[phase].n)  # type: ignore[attr-defined]
+
+    try:
+        output, manifest = finetune_from_ratings(
+            options.ratings, base, training, validation, output=options.output, clip_root=options.clips,
+            config=FinetuneConfig(head_steps=options.head_steps, generator_steps=options.steps), report=report)
+    finally:
+        for bar in bars.values():
+            bar.close()  # type: ignore[attr-defined]
+    for problem in manifest["ratings"]["unreadable_clips"]:
+        print(tr("warning_prefix") + problem, file=sys.stderr)
+    accuracy = manifest["realism_head"]["held_out_accuracy"]
+    print(tr("done_finetune", path=str(output), accuracy="-" if accuracy is None else f"{accuracy:.2f}",
+             before=manifest["reconstruction_before"]["gan_mouth_psnr"],
+             after=manifest["reconstruction_after"]["gan_mouth_psnr"]))

@@ -428,6 +428,57 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "数字人档案已写入 {path}。渲染：avatar render 文稿.txt --avatar {path} -o 输出.mp4",
         "en": "Avatar profile written to {path}. Render with: avatar render SCRIPT.txt --avatar {path} -o OUT.mp4",
     },
+    # ---- realism ratings
+    "invalid_score": {
+        "zh": "评分 {value!r} 无效，应为 {low} 到 {high} 的整数。",
+        "en": "The score {value!r} is invalid; give a whole number from {low} to {high}.",
+    },
+    "invalid_preference": {
+        "zh": "偏好 {value!r} 无效，可选：{choices}。",
+        "en": "The preference {value!r} is invalid; choose one of: {choices}.",
+    },
+    "preference_needs_two_clips": {
+        "zh": "偏好评分需要两段视频（A 和 B）。",
+        "en": "A preference rating needs two clips, A and B.",
+    },
+    "invalid_rating_kind": {
+        "zh": "评分类型 {value!r} 无效，应为 score 或 preference。",
+        "en": "The rating kind {value!r} is invalid; use score or preference.",
+    },
+    "rating_incomplete": {
+        "zh": "评分缺少视频或评分人标识。",
+        "en": "The rating is missing its clip or its rater id.",
+    },
+    "invalid_frame_range": {
+        "zh": "帧范围无效：结束帧 {end} 早于起始帧 {start}。",
+        "en": "The frame range is invalid: the end frame {end} comes before the start frame {start}.",
+    },
+    "ratings_unusable": {
+        "zh": "无法使用评分数据库 {path}：{reason}。请检查路径是否可写，且它是本程序创建的数据库。",
+        "en": "Cannot use the ratings database {path}: {reason}. Check that the path is writable and that the file is a ratings database made by this program.",
+    },
+    "rated_clip_no_face": {
+        "zh": "评分视频 {path} 中没有检测到人脸，已跳过。",
+        "en": "No face was found in the rated clip {path}, so it was left out.",
+    },
+    "ratings_unreadable_clips": {
+        "zh": "评分所对应的视频都无法读取（{problems}）。请确认评分数据库旁的视频文件仍然存在，或用 --clips 指定其所在目录。",
+        "en": "None of the rated clips could be read ({problems}). Check that the rendered videos still exist, or point --clips at their folder.",
+    },
+    "too_few_ratings": {
+        "zh": "评分数据库中只有 {count} 条评分，至少需要 {minimum} 条才能微调。",
+        "en": "The ratings database contains only {count} ratings; fine-tuning needs at least {minimum}.",
+    },
+    "gan_checkpoint_no_discriminator": {
+        "zh": "{path} 中没有判别器权重，无法根据评分微调。请使用 avatar train-gan --export 导出的模型。",
+        "en": "{path} has no discriminator weights, so it cannot be fine-tuned from ratings. Use a checkpoint exported by avatar train-gan --export.",
+    },
+    "progress_finetune_head": {"zh": "训练真实感评分头", "en": "Training the realism head"},
+    "progress_finetune_generator": {"zh": "微调生成器", "en": "Fine-tuning the generator"},
+    "done_finetune": {
+        "zh": "新模型已写入 {path}。留出评分的排序准确率：{accuracy}；验证集嘴部 PSNR：{before:.2f} → {after:.2f} dB",
+        "en": "New checkpoint written to {path}. Held-out rating order accuracy: {accuracy}; validation mouth PSNR: {before:.2f} -> {after:.2f} dB",
+    },
     # ---- CLI progress and results (not errors)
     "warn_unknown_tag": {
         "zh": "第 {index} 句中的 [{tag}] 不是情绪标签，已按原文保留。可用标签：{choices}。",

@@ -60,6 +60,8 @@ class RenderSettings:
             None: "gan" with an avatar profile, else the project default (`face_gan.DEFAULT_REFINER`).
         avatar: an avatar profile folder (`avatar train-gan --video`): its portrait and
             its fine-tuned generator replace `portrait` and the shipped generator.
+        gan_checkpoint: a generator checkpoint to refine with, in place of the shipped
+            one or the profile's (for example a fine-tuned version to compare).
     """
 
     portrait: Path | None = None
@@ -75,6 +77,7 @@ class RenderSettings:
     plan: Path | None = None
     refiner: str | None = None
     avatar: Path | None = None
+    gan_checkpoint: Path | None = None
 
     @property
     def chosen_refiner(self) -> str:
@@ -182,7 +185,7 @@ def render_script(
     # 1. Check the settings and inputs that are cheap to check, before any slow stage runs.
     settings.check()
     background = Background.parse(settings.background)
-    check_outputs(output, (script_path, settings.portrait, background.path, settings.plan))
+    check_outputs(output, (script_path, settings.portrait, background.path, settings.plan, settings.gan_checkpoint))
     edited = read_plan(settings.plan) if settings.plan is not None else None
 
     # 2. Load the portrait and the refiner: a portrait without a face fails here, not after synthesis.
@@ -228,6 +231,7 @@ def render_script(
         "portrait": str(settings.portrait) if settings.portrait else "default",
         "avatar": str(settings.avatar) if settings.avatar else None,
         "refiner": settings.chosen_refiner,
+        "gan_checkpoint": str(settings.gan_checkpoint) if settings.gan_checkpoint else None,
         "width": renderer.width,
         "height": renderer.height,
         "seed": settings.seed,
@@ -254,6 +258,8 @@ def load_face(settings: RenderSettings) -> tuple[Portrait, Generator | None]:
         checkpoint = profile.checkpoint
     else:
         portrait = load_portrait(settings.portrait)
+    if settings.gan_checkpoint is not None:
+        checkpoint = settings.gan_checkpoint
     generator = load_generator(checkpoint) if settings.chosen_refiner == "gan" else None
     return portrait, generator
 

@@ -21,7 +21,7 @@ from avatar.errors import AvatarError
 from avatar.fileio import file_sha256, write_text_atomic
 from face_gan import DEFAULT_HOLDOUT
 from face_gan.data import ClipPairs, find_videos, load_or_extract
-from face_gan.train import RunState, TrainConfig, load_run_generator, train
+from face_gan.train import RunState, TrainConfig, load_run_models, train
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +85,8 @@ def export_checkpoint(run: Path, output: Path, data: dict, command: str) -> dict
     from face_gan.models import count_parameters
     from face_gan.refiner import save_generator
 
-    generator, state, config = load_run_generator(run)
-    save_generator(generator, output)
+    generator, discriminator, state, config = load_run_models(run)
+    save_generator(generator, output, discriminator)
     manifest = {
         "model": "face_gan generator (U-Net with emotion FiLM, learned blend mask)",
         "parameters": count_parameters(generator),

@@ -104,7 +104,7 @@ def personalise(video: Path, output: Path, init: Path | None, steps: int = DEFAU
     """
     from face_gan.pipeline import gan_cache_dir
     from face_gan.refiner import save_generator
-    from face_gan.train import load_run_generator
+    from face_gan.train import load_run_models
 
     if output.exists() and (not output.is_dir() or (any(output.iterdir()) and not (output / PROFILE_FILE).exists()
                                                    and not (output / "run").exists())):
@@ -115,13 +115,13 @@ def personalise(video: Path, output: Path, init: Path | None, steps: int = DEFAU
     clip = load_or_extract(video, cache or gan_cache_dir(), max_frames)
     training, validation = split_clip(clip)
 
-    # 2. Fine-tune. The generator starts from `init`; the discriminator is new,
-    #    so it trains from the first step and the generator has no warm-up.
+    # 2. Fine-tune from `init`. The generator already knows the task, so there is
+    #    no reconstruction-only warm-up and the adversarial terms start at once.
     config = TrainConfig(steps=steps, warmup_steps=0, sample_every=max(50, steps // 4), eval_every=max(50, steps // 4),
                          checkpoint_every=max(50, steps // 4), log_every=max(5, steps // 30))
     state = train(output / "run", [training], [validation], config, init=init, report=report)
-    generator, _, _ = load_run_generator(output / "run")
-    save_generator(generator, output / "face_gan.pt")
+    generator, discriminator, _, _ = load_run_models(output / "run")
+    save_generator(generator, output / "face_gan.pt", discriminator)
 
     # 3. The portrait frame and its landmarks.
     image, points = choose_portrait_frame(video, max_frames)

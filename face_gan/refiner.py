@@ -19,7 +19,7 @@ import torch
 from avatar.errors import AvatarError
 from face_gan.align import CROP_SIZE, FACE_PIXELS, crop_affine, paste_crop, warp_crop
 from face_gan.data import landmark_map, to_image, to_tensor
-from face_gan.models import Generator, GeneratorConfig
+from face_gan.models import Discriminator, Generator, GeneratorConfig
 
 logger = logging.getLogger(__name__)
 
@@ -34,23 +34,39 @@ def default_gan_checkpoint() -> Path:
     return checkpoint_dir() / DEFAULT_CHECKPOINT
 
 
-def save_generator(generator: Generator, path: Path) -> None:
-    """Write an inference checkpoint (generator weights, config, crop geometry) atomically."""
+def save_generator(generator: Generator, path: Path, discriminator: Discriminator | None = None) -> None:
+    """Write a checkpoint (generator weights, config, crop geometry) to a temporary file, then rename it.
+
+    The discriminator is optional: rendering never needs it, but fine-tuning
+    from realism ratings starts from it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + f".tmp{os.getpid()}")
-    torch.save({
+    content = {
         "format": CHECKPOINT_FORMAT, "config": generator.config.to_dict(), "crop_size": CROP_SIZE,
         "face_pixels": FACE_PIXELS, "generator": {key: value.cpu() for key, value in generator.state_dict().items()},
-    }, temporary)
+    }
+    if discriminator is not None:
+        content["discriminator"] = {key: value.cpu() for key, value in discriminator.state_dict().items()}
+    torch.save(content, temporary)
     os.replace(temporary, path)
 
 
 def load_generator(path: Path) -> Generator:
-    """Load a generator checkpoint written by `save_generator`, in eval mode.
+    """Load the generator of a checkpoint written by `save_generator`, in eval mode.
 
     Raises:
         AvatarError: the file is missing, is not a face GAN checkpoint, or was
             made for another crop geometry.
+    """
+    return load_checkpoint(path)[0]
+
+
+def load_checkpoint(path: Path) -> tuple[Generator, Discriminator | None]:
+    """Load the generator (eval mode) and, when the checkpoint has one, the discriminator.
+
+    Raises:
+        AvatarError: see `load_generator`.
     """
     if not path.is_file():
         raise AvatarError("gan_checkpoint_missing", path=str(path))
@@ -62,10 +78,14 @@ def load_generator(path: Path) -> Generator:
             raise ValueError(f"crop {saved['crop_size']} px, face {saved['face_pixels']} px")
         generator = Generator(GeneratorConfig.from_dict(saved["config"]))
         generator.load_state_dict(saved["generator"])
+        discriminator = None
+        if "discriminator" in saved:
+            discriminator = Discriminator()
+            discriminator.load_state_dict(saved["discriminator"])
     except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError, EOFError,
             pickle.UnpicklingError) as error:
         raise AvatarError("gan_checkpoint_invalid", path=str(path), reason=str(error).splitlines()[0]) from None
-    return generator.eval()
+    return generator.eval(), (discriminator.eval() if discriminator is not None else None)
 
 
 class GanRefiner:

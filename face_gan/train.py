@@ -103,7 +103,8 @@ def train(run: Path, train_clips: list[ClipPairs], validation_clips: list[ClipPa
     """Train (or resume) a run in folder `run` until `config.steps`; return its state.
 
     Args:
-        init: a generator checkpoint to start from (fine-tuning); ignored when resuming.
+        init: a checkpoint to start from (fine-tuning): its generator, and its
+            discriminator when it has one. Ignored when resuming.
         report: called as report(step, total, losses) after each logged step.
     """
     from accelerate import Accelerator
@@ -129,10 +130,13 @@ def train(run: Path, train_clips: list[ClipPairs], validation_clips: list[ClipPa
         state = RunState(**saved["state"])
         logger.info("resuming %s at step %d of %d", run, state.step, config.steps)
     elif init is not None:
-        from face_gan.refiner import load_generator
+        from face_gan.refiner import load_checkpoint
 
-        generator.load_state_dict(load_generator(init).state_dict())
-        logger.info("starting from %s", init)
+        initial_generator, initial_discriminator = load_checkpoint(init)
+        generator.load_state_dict(initial_generator.state_dict())
+        if initial_discriminator is not None:
+            discriminator.load_state_dict(initial_discriminator.state_dict())
+        logger.info("starting from %s (discriminator %s)", init, "included" if initial_discriminator else "new")
     if state.step >= config.steps:
         return state
 
@@ -252,10 +256,18 @@ def save_state(path: Path, generator, discriminator, optimizer_g, optimizer_d, s
 
 def load_run_generator(run: Path) -> tuple[Generator, RunState, dict]:
     """Return the generator, the state and the config dict of a run folder."""
+    generator, _, state, config = load_run_models(run)
+    return generator, state, config
+
+
+def load_run_models(run: Path) -> tuple[Generator, Discriminator, RunState, dict]:
+    """Return the generator and discriminator (eval mode), the state and the config dict of a run folder."""
     saved = torch.load(run / STATE_FILE, map_location="cpu", weights_only=False)
     generator = Generator(GeneratorConfig.from_dict(saved["config"]["generator"]))
     generator.load_state_dict(saved["generator"])
-    return generator.eval(), RunState(**saved["state"]), saved["config"]
+    discriminator = Discriminator()
+    discriminator.load_state_dict(saved["discriminator"])
+    return generator.eval(), discriminator.eval(), RunState(**saved["state"]), saved["config"]
 
 
 def _append_json(path: Path, record: dict) -> None:
