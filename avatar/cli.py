@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", type=int, default=512, help=_help("longer side in pixels", "视频长边像素数"))
     cli_emotion.add_commands(commands, common, _help)
     cli_gan.add_commands(commands, common, _help)
+    commands.add_parser("studio", parents=[common], add_help=False,
+                        help=_help("open the studio in a browser (options: avatar studio --help)",
+                                   "启动浏览器工作室（选项见 avatar studio --help）"))
     return parser
 
 
@@ -328,6 +331,12 @@ def main(argv: list[str] | None = None) -> int:
         position = arguments.index("--ui-lang")
         if position + 1 < len(arguments) and arguments[position + 1] in i18n.SUPPORTED:
             i18n.set_language(arguments[position + 1])
+    if arguments[:1] == ["studio"]:
+        # The studio has its own options (host, port, auth, ...), parsed by studio_app.
+        import studio_app
+
+        studio_app.main(arguments[1:])
+        return 0
     options = build_parser().parse_args(arguments)
     options.arguments = list(arguments)  # recorded in manifests as the command that made them
     options.verbose = getattr(options, "verbose", False)

@@ -428,6 +428,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "数字人档案已写入 {path}。渲染：avatar render 文稿.txt --avatar {path} -o 输出.mp4",
         "en": "Avatar profile written to {path}. Render with: avatar render SCRIPT.txt --avatar {path} -o OUT.mp4",
     },
+    "studio_empty_script": {
+        "zh": "文稿是空的，请先输入要朗读的文字。",
+        "en": "The script is empty. Type what the presenter should say.",
+    },
     # ---- realism ratings
     "invalid_score": {
         "zh": "评分 {value!r} 无效，应为 {low} 到 {high} 的整数。",

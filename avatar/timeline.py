@@ -13,7 +13,7 @@ from voice.types import Utterance
 
 # Bump the major number when a field changes meaning or disappears; the minor number when
 # fields are added. Readers should check the major number.
-TIMELINE_VERSION = "1.3"
+TIMELINE_VERSION = "1.4"
 
 
 def build_timeline(plan: EmotionPlan, utterance: Utterance, fps: int, extra: dict[str, Any] | None = None) -> dict:

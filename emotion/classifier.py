@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -185,9 +186,19 @@ def _component(part: dict, path: Path) -> Callable[[Sequence[str]], np.ndarray]:
     raise AvatarError("emotion_checkpoint_invalid", path=str(path), reason=f"unknown component kind {kind!r}")
 
 
-@lru_cache(maxsize=4)
+# Studio sessions plan scripts on several threads at once. The lock makes the first load of each
+# classifier happen once, because transformers' lazy imports fail when two threads race through them.
+_LOAD_LOCK = threading.Lock()
+
+
 def default_classifier(language: Language) -> EmotionClassifier:
-    """Load the shipped classifier for `language` (once per process)."""
+    """Load the shipped classifier for `language` (once per process, thread-safe)."""
+    with _LOAD_LOCK:
+        return _load_default(language)
+
+
+@lru_cache(maxsize=4)
+def _load_default(language: Language) -> EmotionClassifier:
     return EmotionClassifier.load(checkpoint_path(language), language)
 
 

@@ -1,0 +1,494 @@
+"""Empathy Avatar studio: the Gradio UI over the same pipeline as the CLI.
+
+    python studio_app.py [--host 127.0.0.1] [--port 7860] [--auth USER:PASSWORD]
+    avatar studio [same options]
+
+Flows: script (samples, language detection, normalisation), avatar (default,
+upload or profile, shown with its landmarks), voice, emotion plan (an
+editable table), a preview of the first sentence, the full render with
+downloads, and realism ratings (1-5 and A/B) stored in SQLite.
+
+Only this file imports gradio. Errors from the core packages arrive as
+AvatarError and are shown in the session's UI language.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from avatar.errors import AvatarError
+from avatar.i18n import translate
+
+logger = logging.getLogger("avatar.studio")
+
+DEFAULT_PORT = 7860
+PREVIEW_SIZE = 256
+PLAN_COLUMNS = ("text", "emotion", "intensity")
+# Labels and buttons in both languages; errors come from avatar.i18n.
+TEXT: dict[str, dict[str, str]] = {
+    "title": {"zh": "移情数字人 · 工作室", "en": "Empathy Avatar Studio"},
+    "language": {"zh": "界面语言", "en": "Interface language"},
+    "script": {"zh": "文稿", "en": "Script"},
+    "sample": {"zh": "示例文稿", "en": "Sample script"},
+    "detected": {"zh": "检测到的语言", "en": "Detected language"},
+    "normalize": {"zh": "查看朗读文本", "en": "Show how it will be read"},
+    "normalized": {"zh": "声音实际朗读的文字", "en": "Text as the voice reads it"},
+    "avatar": {"zh": "形象", "en": "Avatar"},
+    "avatar_source": {"zh": "肖像来源", "en": "Portrait"},
+    "upload": {"zh": "上传肖像", "en": "Upload a portrait"},
+    "profile": {"zh": "数字人档案", "en": "Avatar profile"},
+    "landmarks": {"zh": "检测到的面部关键点", "en": "Detected face landmarks"},
+    "voice": {"zh": "声音", "en": "Voice"},
+    "preset": {"zh": "情绪风格", "en": "Emotion style"},
+    "refiner": {"zh": "人脸精修", "en": "Face refiner"},
+    "plan": {"zh": "情绪计划（可编辑）", "en": "Emotion plan (editable)"},
+    "make_plan": {"zh": "分析情绪", "en": "Plan emotions"},
+    "preview": {"zh": "预览第一句", "en": "Preview the first sentence"},
+    "render": {"zh": "渲染完整视频", "en": "Render the full video"},
+    "video": {"zh": "视频", "en": "Video"},
+    "downloads": {"zh": "下载（MP4、SRT、时间轴）", "en": "Downloads (MP4, SRT, timeline)"},
+    "rate": {"zh": "真实感评分", "en": "Realism rating"},
+    "score": {"zh": "这段视频有多真实？（1 = 明显是假的，5 = 像真人）", "en": "How real does it look? (1 = clearly fake, 5 = like a real person)"},
+    "submit_score": {"zh": "提交评分", "en": "Submit rating"},
+    "ab": {"zh": "A/B 对比：同一句话，有无 GAN 精修", "en": "A/B: the same sentence with and without the GAN refiner"},
+    "make_ab": {"zh": "生成 A/B", "en": "Make an A/B pair"},
+    "clip_a": {"zh": "A", "en": "A"},
+    "clip_b": {"zh": "B", "en": "B"},
+    "prefer": {"zh": "哪一段更真实？", "en": "Which looks more real?"},
+    "submit_preference": {"zh": "提交选择", "en": "Submit choice"},
+    "export": {"zh": "导出全部评分（CSV）", "en": "Export all ratings (CSV)"},
+    "status": {"zh": "状态", "en": "Status"},
+    "saved_rating": {"zh": "已保存第 {id} 条评分。", "en": "Saved rating {id}."},
+    "need_render": {"zh": "请先渲染或预览一段视频。", "en": "Render or preview a clip first."},
+    "need_ab": {"zh": "请先生成 A/B 对比。", "en": "Make an A/B pair first."},
+    "no_face_help": {
+        "zh": "没有找到人脸。请换一张正面、光线充足、脸部占画面至少十分之一的照片。",
+        "en": "No face was found. Use a frontal, well-lit photo in which the face fills at least a tenth of the height.",
+    },
+    "upload_too_large": {
+        "zh": "上传的文件 {size:.1f} MB，超过 {limit} MB 的上限。请先缩小图片。",
+        "en": "The upload is {size:.1f} MB, over the {limit} MB limit. Shrink the image first.",
+    },
+}
+SOURCES = ("default", "upload", "profile")
+SOURCE_NAMES = {"default": {"zh": "内置肖像", "en": "Default portrait"}, "upload": {"zh": "上传", "en": "Upload"},
+                "profile": {"zh": "档案", "en": "Profile"}}
+LANGUAGE_CHOICES = (("简体中文", "zh"), ("English", "en"))
+
+
+def t(key: str, language: str, **values) -> str:
+    """Return a studio label in `language`; errors and shared messages come from avatar.i18n."""
+    if key in TEXT:
+        return TEXT[key][language].format(**values)
+    return translate(key, language, **values)
+
+
+@dataclass(frozen=True)
+class StudioConfig:
+    """Server settings; `avatar studio --help` lists them."""
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    auth: tuple[str, str] | None = None
+    outputs: Path = Path("studio_outputs")
+    keep_hours: float = 24.0
+    max_upload_mb: int = 20
+    ratings: Path = Path("studio_outputs") / "ratings.db"
+    profiles: Path = Path("profiles")
+    concurrency: int = 3
+
+
+# ---- work that does not need the UI (tested directly)
+
+
+def sample_scripts() -> dict[str, str]:
+    assets = resources.files("avatar") / "assets"
+    return {"中文示例 / Chinese demo": (assets / "demo_zh.txt").read_text(encoding="utf-8"),
+            "English demo": (assets / "demo_en.txt").read_text(encoding="utf-8")}
+
+
+def detect_script_language(script: str) -> str:
+    from emotion.planner import plan_script
+
+    if not script.strip():
+        return ""
+    return plan_script(script, "auto", labeller="none").language
+
+
+def normalized_text(script: str) -> str:
+    from emotion.planner import plan_script
+    from voice.normalize import normalize_text
+
+    plan = plan_script(script, "auto", labeller="none")
+    return "\n".join(normalize_text(segment.spoken_text if segment.spoken_text is not None else segment.text,
+                                    plan.language) for segment in plan.segments)
+
+
+def plan_rows(script: str, preset: str) -> list[list]:
+    """Plan the script and return one editable row per sentence: text, emotion, intensity."""
+    from emotion.planner import plan_script
+
+    plan = plan_script(script, "auto", preset=preset)
+    return [[segment.text, segment.emotion, round(float(segment.intensity), 2)] for segment in plan.segments]
+
+
+def write_plan_file(rows: list[list], preset: str, folder: Path) -> Path:
+    """Write edited table rows as a plan file that `render_script` accepts."""
+    sentences = [{"text": str(row[0]), "emotion": str(row[1]), "intensity": float(row[2])} for row in rows
+                 if row and str(row[0]).strip()]
+    path = folder / "plan.json"
+    path.write_text(json.dumps({"preset": preset, "sentences": sentences}, ensure_ascii=False, indent=2),
+                    encoding="utf-8")
+    return path
+
+
+def list_profiles(folder: Path) -> list[str]:
+    if not folder.is_dir():
+        return []
+    return sorted(path.name for path in folder.iterdir() if (path / "profile.json").is_file())
+
+
+def landmark_preview(portrait_path: Path | None) -> np.ndarray:
+    """The portrait with its detected landmarks drawn on it (raises AvatarError without a face)."""
+    import cv2
+
+    from avatar.face import load_portrait
+
+    portrait = load_portrait(portrait_path)
+    image = portrait.image.copy()
+    radius = max(1, round(portrait.face_height / 150))
+    for x, y in portrait.landmarks[:, :2]:
+        cv2.circle(image, (int(round(x)), int(round(y))), radius, (64, 255, 128), -1, cv2.LINE_AA)
+    return image
+
+
+def new_job_folder(outputs: Path, session: str) -> Path:
+    folder = outputs / session / (time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def remove_old_jobs(outputs: Path, keep_hours: float, now: float | None = None) -> int:
+    """Delete job folders older than `keep_hours`; return how many were removed."""
+    if not outputs.is_dir():
+        return 0
+    limit = (now or time.time()) - keep_hours * 3600
+    removed = 0
+    for session in outputs.iterdir():
+        if not session.is_dir():
+            continue
+        for job in session.iterdir():
+            if job.is_dir() and job.stat().st_mtime < limit:
+                shutil.rmtree(job, ignore_errors=True)
+                removed += 1
+        if not any(session.iterdir()):
+            session.rmdir()
+    return removed
+
+
+def render_job(config: StudioConfig, session: str, script: str, source: str, upload: str | None, profile: str | None,
+               voice: str | None, preset: str, rows: list[list] | None, refiner: str, first_only: bool,
+               size: int = 512, progress=None) -> dict:
+    """Render the script (or only its first sentence) into a new job folder; return paths and settings."""
+    from avatar.pipeline import RenderSettings, render_script
+    from emotion.planner import plan_script
+
+    if not script.strip():
+        raise AvatarError("studio_empty_script")
+    # API clients that never loaded the page have no session id yet.
+    folder = new_job_folder(config.outputs, session or "api")
+    if first_only:
+        first = plan_script(script, "auto", labeller="none").segments[0]
+        script = first.text
+        rows = rows[:1] if rows else None
+    plan = write_plan_file(rows, preset, folder) if rows else None
+    settings = RenderSettings(
+        portrait=Path(upload) if source == "upload" and upload else None,
+        avatar=config.profiles / profile if source == "profile" and profile else None,
+        voice=voice or None, preset=preset, plan=plan, refiner=refiner,
+        size=PREVIEW_SIZE if first_only else size)
+    output = folder / ("preview.mp4" if first_only else "video.mp4")
+    result = render_script(script, output, settings, progress)
+    return {"video": str(result.video), "files": [str(result.video), str(result.subtitles), str(result.timeline)],
+            "settings": {"preset": preset, "refiner": settings.chosen_refiner, "voice": voice, "source": source,
+                         "profile": profile, "size": settings.size, "first_only": first_only},
+            "frames": result.num_frames, "checkpoint": _checkpoint_sha(settings)}
+
+
+def _checkpoint_sha(settings) -> str | None:
+    from avatar.fileio import file_sha256
+    from face_gan.profile import load_profile
+    from face_gan.refiner import default_gan_checkpoint
+
+    if settings.chosen_refiner != "gan":
+        return None
+    path = settings.gan_checkpoint or (load_profile(settings.avatar).checkpoint if settings.avatar else default_gan_checkpoint())
+    return file_sha256(path) if path.is_file() else None
+
+
+# ---- the UI
+
+
+def build_app(config: StudioConfig) -> gr.Blocks:
+    from avatar.ratings import Rating, RatingStore
+    from emotion.arc import DEFAULT_PRESET, PRESETS
+    from face_gan import REFINERS
+    from voice.synthesize import list_voices
+
+    store = RatingStore(config.ratings)
+    samples = sample_scripts()
+    voices = [""] + [voice.id for voice in list_voices() if not voice.id.startswith("espeak")]
+    labelled: list[tuple[gr.components.Component, str]] = []
+
+    def label(component, key: str):
+        labelled.append((component, key))
+        return component
+
+    def failure(error: AvatarError, language: str) -> gr.Error:
+        return gr.Error(error.message(language))
+
+    with gr.Blocks(title=TEXT["title"]["en"]) as app:
+        language = gr.State("zh")
+        last_clip = gr.State(None)
+        last_pair = gr.State(None)
+        heading = gr.Markdown(f"## {TEXT['title']['zh']}")
+        switch = label(gr.Radio(choices=list(LANGUAGE_CHOICES), value="zh", label=TEXT["language"]["zh"]), "language")
+
+        with gr.Row():
+            with gr.Column(scale=3):
+                sample = label(gr.Dropdown(choices=list(samples), label=TEXT["sample"]["zh"], value=None), "sample")
+                script = label(gr.Textbox(lines=8, label=TEXT["script"]["zh"]), "script")
+                detected = label(gr.Textbox(label=TEXT["detected"]["zh"], interactive=False), "detected")
+                normalize_button = label(gr.Button(TEXT["normalize"]["zh"]), "normalize")
+                normalized = label(gr.Textbox(lines=4, label=TEXT["normalized"]["zh"], interactive=False), "normalized")
+            with gr.Column(scale=2):
+                source = label(gr.Radio(choices=[(SOURCE_NAMES[key]["zh"], key) for key in SOURCES], value="default",
+                                        label=TEXT["avatar_source"]["zh"]), "avatar_source")
+                upload = label(gr.Image(type="filepath", label=TEXT["upload"]["zh"], sources=["upload"]), "upload")
+                profile = label(gr.Dropdown(choices=list_profiles(config.profiles), label=TEXT["profile"]["zh"]), "profile")
+                preview_image = label(gr.Image(label=TEXT["landmarks"]["zh"], interactive=False), "landmarks")
+                voice = label(gr.Dropdown(choices=voices, value="", label=TEXT["voice"]["zh"]), "voice")
+                preset = label(gr.Dropdown(choices=list(PRESETS), value=DEFAULT_PRESET, label=TEXT["preset"]["zh"]), "preset")
+                refiner = label(gr.Radio(choices=list(REFINERS), value=_default_refiner(), label=TEXT["refiner"]["zh"]),
+                                "refiner")
+        plan_button = label(gr.Button(TEXT["make_plan"]["zh"]), "make_plan")
+        plan = label(gr.Dataframe(headers=list(PLAN_COLUMNS), datatype=["str", "str", "number"], column_count=3, column_limits=(3, 3),
+                                  interactive=True, label=TEXT["plan"]["zh"]), "plan")
+        with gr.Row():
+            preview_button = label(gr.Button(TEXT["preview"]["zh"]), "preview")
+            render_button = label(gr.Button(TEXT["render"]["zh"], variant="primary"), "render")
+        video = label(gr.Video(label=TEXT["video"]["en"], interactive=False), "video")
+        downloads = label(gr.File(label=TEXT["downloads"]["zh"], file_count="multiple", interactive=False), "downloads")
+        status = label(gr.Markdown(), "status")
+
+        with gr.Accordion(TEXT["rate"]["zh"], open=True):
+            score = label(gr.Slider(1, 5, value=3, step=1, label=TEXT["score"]["zh"]), "score")
+            score_button = label(gr.Button(TEXT["submit_score"]["zh"]), "submit_score")
+            ab_button = label(gr.Button(TEXT["make_ab"]["zh"]), "make_ab")
+            with gr.Row():
+                clip_a = label(gr.Video(label="A", interactive=False), "clip_a")
+                clip_b = label(gr.Video(label="B", interactive=False), "clip_b")
+            prefer = label(gr.Radio(choices=["a", "b", "same"], value=None, label=TEXT["prefer"]["zh"]), "prefer")
+            prefer_button = label(gr.Button(TEXT["submit_preference"]["zh"]), "submit_preference")
+            export_button = label(gr.Button(TEXT["export"]["zh"]), "export")
+            export_file = gr.File(interactive=False)
+
+        # ---- handlers
+
+        def switch_language(choice: str):
+            updates = [gr.update(label=t(key, choice)) if not isinstance(component, gr.Button)
+                       else gr.update(value=t(key, choice)) for component, key in labelled]
+            return [choice, f"## {t('title', choice)}", *updates]
+
+        def pick_sample(name):
+            return samples.get(name, "")
+
+        def on_script(text: str):
+            return detect_script_language(text)
+
+        def on_normalize(text: str, lang: str):
+            try:
+                return normalized_text(text)
+            except AvatarError as error:
+                raise failure(error, lang) from None
+
+        def on_portrait(choice: str, path: str | None, name: str | None, lang: str):
+            try:
+                if choice == "upload":
+                    if not path:
+                        return None
+                    size = Path(path).stat().st_size / 2**20
+                    if size > config.max_upload_mb:
+                        raise gr.Error(t("upload_too_large", lang, size=size, limit=config.max_upload_mb))
+                    return landmark_preview(Path(path))
+                if choice == "profile":
+                    if not name:
+                        return None
+                    from face_gan.profile import load_profile
+
+                    return landmark_preview(load_profile(config.profiles / name).portrait)
+                return landmark_preview(None)
+            except AvatarError as error:
+                if error.key == "no_face":
+                    raise gr.Error(t("no_face_help", lang)) from None
+                raise failure(error, lang) from None
+
+        def on_plan(text: str, style: str, lang: str):
+            try:
+                return plan_rows(text, style)
+            except AvatarError as error:
+                raise failure(error, lang) from None
+
+        def on_render(first_only: bool):
+            def handler(text, choice, path, name, voice_id, style, rows, refine, lang, request: gr.Request,
+                        progress=gr.Progress()):  # noqa: B008 - Gradio injects progress through this default
+                sid = session_id(request)
+                table = rows.values.tolist() if hasattr(rows, "values") else rows
+                try:
+                    job = render_job(config, sid, text, choice, path, name, voice_id, style, table or None, refine,
+                                     first_only, progress=lambda stage, done, total: progress(done / max(total, 1),
+                                                                                               desc=stage))
+                except AvatarError as error:
+                    raise failure(error, lang) from None
+                return job["video"], job["files"], job, ""
+            return handler
+
+        def on_score(clip: dict | None, value: float, lang: str, request: gr.Request):
+            sid = session_id(request)
+            if not clip:
+                raise gr.Error(t("need_render", lang))
+            number = store.add(Rating(kind="score", clip=clip["video"], score=int(value), rater=sid,
+                                      frame_start=0, frame_end=clip["frames"] - 1, settings=clip["settings"],
+                                      checkpoint_sha256=clip["checkpoint"]))
+            return t("saved_rating", lang, id=number)
+
+        def on_ab(text, choice, path, name, voice_id, style, rows, lang, request: gr.Request):
+            sid = session_id(request)
+            table = rows.values.tolist() if hasattr(rows, "values") else rows
+            try:
+                pair = [render_job(config, sid, text, choice, path, name, voice_id, style, table or None, refine, True)
+                        for refine in ("gan", "none")]
+            except AvatarError as error:
+                raise failure(error, lang) from None
+            return pair[0]["video"], pair[1]["video"], pair
+
+        def on_prefer(pair, choice: str | None, lang: str, request: gr.Request):
+            sid = session_id(request)
+            if not pair:
+                raise gr.Error(t("need_ab", lang))
+            try:
+                number = store.add(Rating(kind="preference", clip=pair[0]["video"], other_clip=pair[1]["video"],
+                                          preferred=choice, rater=sid, frame_start=0,
+                                          frame_end=pair[0]["frames"] - 1, settings=pair[0]["settings"],
+                                          checkpoint_sha256=pair[0]["checkpoint"],
+                                          other_checkpoint_sha256=pair[1]["checkpoint"]))
+            except AvatarError as error:
+                raise failure(error, lang) from None
+            return t("saved_rating", lang, id=number)
+
+        def on_export(request: gr.Request):
+            folder = new_job_folder(config.outputs, session_id(request))
+            store.export_csv(folder / "ratings.csv")
+            return str(folder / "ratings.csv")
+
+        app.load(None, None, switch, js="() => (navigator.language || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en'")
+        switch.change(switch_language, switch, [language, heading, *[component for component, _ in labelled]])
+        sample.change(pick_sample, sample, script)
+        script.change(on_script, script, detected)
+        normalize_button.click(on_normalize, [script, language], normalized, api_name="normalize")
+        for trigger in (source.change, upload.change, profile.change):
+            trigger(on_portrait, [source, upload, profile, language], preview_image)
+        plan_button.click(on_plan, [script, preset, language], plan, api_name="plan")
+        inputs = [script, source, upload, profile, voice, preset, plan, refiner, language]
+        preview_button.click(on_render(True), inputs, [video, downloads, last_clip, status], api_name="preview")
+        render_button.click(on_render(False), inputs, [video, downloads, last_clip, status], api_name="render")
+        score_button.click(on_score, [last_clip, score, language], status, api_name="rate")
+        ab_button.click(on_ab, [script, source, upload, profile, voice, preset, plan, language],
+                        [clip_a, clip_b, last_pair], api_name="ab")
+        prefer_button.click(on_prefer, [last_pair, prefer, language], status, api_name="prefer")
+        export_button.click(on_export, None, export_file, api_name="export")
+    return app
+
+
+def session_id(request: gr.Request | None) -> str:
+    """An anonymous id for the browser session: a hash of Gradio's session, never the raw value."""
+    import hashlib
+
+    raw = getattr(request, "session_hash", None) or "anonymous"
+    return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+
+def _default_refiner() -> str:
+    from face_gan import DEFAULT_REFINER
+
+    return DEFAULT_REFINER
+
+
+def _start_cleaner(config: StudioConfig) -> None:
+    def loop() -> None:
+        while True:
+            removed = remove_old_jobs(config.outputs, config.keep_hours)
+            if removed:
+                logger.info("removed %d job folders older than %.1f h", removed, config.keep_hours)
+            time.sleep(600)
+
+    threading.Thread(target=loop, name="studio-cleaner", daemon=True).start()
+
+
+def launch(config: StudioConfig, block: bool = True) -> gr.Blocks:
+    """Build and start the studio; with block=False return at once (tests)."""
+    config.outputs.mkdir(parents=True, exist_ok=True)
+    _start_cleaner(config)
+    app = build_app(config)
+    app.queue(default_concurrency_limit=config.concurrency)
+    app.launch(server_name=config.host, server_port=config.port, auth=config.auth, prevent_thread_lock=not block,
+               max_file_size=f"{config.max_upload_mb}mb", allowed_paths=[str(config.outputs.resolve())],
+               show_error=True)
+    return app
+
+
+def parse_arguments(argv: list[str] | None = None) -> StudioConfig:
+    parser = argparse.ArgumentParser(prog="avatar studio", description="Empathy Avatar studio (Gradio)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--auth", metavar="USER:PASSWORD", default=os.environ.get("AVATAR_STUDIO_AUTH"),
+                        help="require this login (or set AVATAR_STUDIO_AUTH)")
+    parser.add_argument("--outputs", type=Path, default=Path("studio_outputs"), help="folder for job outputs")
+    parser.add_argument("--keep-hours", type=float, default=24.0, help="delete job folders older than this")
+    parser.add_argument("--max-upload-mb", type=int, default=20)
+    parser.add_argument("--ratings", type=Path, default=None, help="ratings database (default: OUTPUTS/ratings.db)")
+    parser.add_argument("--profiles", type=Path, default=Path("profiles"), help="folder of avatar profiles")
+    parser.add_argument("--concurrency", type=int, default=3, help="renders that may run at once")
+    options = parser.parse_args(argv)
+    auth = None
+    if options.auth:
+        user, _, password = options.auth.partition(":")
+        if not user or not password:
+            parser.error("--auth needs USER:PASSWORD")
+        auth = (user, password)
+    return StudioConfig(host=options.host, port=options.port, auth=auth, outputs=options.outputs,
+                        keep_hours=options.keep_hours, max_upload_mb=options.max_upload_mb,
+                        ratings=options.ratings or options.outputs / "ratings.db", profiles=options.profiles,
+                        concurrency=options.concurrency)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    launch(parse_arguments(argv))
+
+
+if __name__ == "__main__":
+    main()

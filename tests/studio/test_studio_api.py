@@ -1,0 +1,130 @@
+"""The studio through its HTTP API (gradio_client): plan, preview, rate, A/B, export, errors, concurrency."""
+
+import socket
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+
+from avatar.ratings import RatingStore
+from studio_app import StudioConfig, launch, remove_old_jobs
+
+SCRIPT = "Hello there. This is a test of the studio."
+EMPTY_PLAN = {"headers": ["text", "emotion", "intensity"], "data": [], "metadata": None}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("studio")
+    config = StudioConfig(port=_free_port(), outputs=folder / "outputs", ratings=folder / "ratings.db",
+                          profiles=folder / "profiles")
+    app = launch(config, block=False)
+    yield config
+    app.close()
+
+
+def _client(config: StudioConfig) -> Client:
+    return Client(f"http://127.0.0.1:{config.port}/", verbose=False)
+
+
+def _preview(client: Client, script: str = SCRIPT, refiner: str = "none"):
+    rows = client.predict(script, "vlog", "en", api_name="/plan")
+    return client.predict(script, "default", None, None, "", "vlog", rows, refiner, api_name="/preview")
+
+
+def test_plan_table_rows(studio):
+    rows = _client(studio).predict(SCRIPT, "news", "en", api_name="/plan")
+    assert rows["headers"] == ["text", "emotion", "intensity"]
+    assert [row[0] for row in rows["data"]] == ["Hello there.", "This is a test of the studio."]
+
+
+def test_preview_then_rate_stores_row(studio):
+    client = _client(studio)
+    video, files, _ = _preview(client)
+    assert Path(video).stat().st_size > 5_000
+    assert sorted(Path(path).suffix for path in files) == [".json", ".mp4", ".srt"]
+    status = client.predict(4, api_name="/rate")
+    assert "Saved rating" in status or "已保存" in status
+    rows = RatingStore(studio.ratings).all("score")
+    row = rows[-1]
+    assert row.score == 4
+    assert row.settings["first_only"] is True
+    assert row.settings["refiner"] == "none"
+    assert row.frame_start == 0
+    assert row.frame_end > 10
+    assert Path(row.clip).is_file()
+    assert Path(row.clip).is_relative_to(studio.outputs)
+    assert len(row.rater) == 12
+    with sqlite3.connect(studio.ratings) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_rating_before_render_is_refused(studio):
+    with pytest.raises(Exception) as caught:
+        _client(studio).predict(3, api_name="/rate")
+    assert "渲染" in str(caught.value) or "Render" in str(caught.value)
+
+
+def test_empty_script_error_in_ui_language(studio):
+    client = _client(studio)
+    with pytest.raises(Exception) as caught:
+        client.predict("   ", "default", None, None, "", "vlog", EMPTY_PLAN, "none", api_name="/preview")
+    assert "文稿是空的" in str(caught.value)
+
+
+def test_export_csv(studio):
+    client = _client(studio)
+    _preview(client)
+    client.predict(2, api_name="/rate")
+    exported = client.predict(api_name="/export")
+    text = Path(exported).read_text(encoding="utf-8-sig")
+    assert text.startswith("id,kind,clip")
+    assert text.count("\n") >= 2
+
+
+def test_three_sessions_render_at_once(studio):
+    scripts = ["First presenter speaking now.", "Second presenter here today.", "Third one says goodbye."]
+    results: dict[int, tuple] = {}
+    errors: list[BaseException] = []
+
+    def work(number: int) -> None:
+        try:
+            results[number] = _preview(_client(studio), scripts[number])
+        except BaseException as error:  # noqa: BLE001 - reported by the assert below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(number,)) for number in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert not errors
+    assert len({result[0] for result in results.values()}) == 3
+    # Each session's subtitles contain its own script.
+    for number, (_, files, _) in results.items():
+        subtitles = next(Path(path) for path in files if path.endswith(".srt"))
+        assert scripts[number].split()[0] in subtitles.read_text(encoding="utf-8")
+
+
+def test_old_job_folders_removed(tmp_path):
+    job = tmp_path / "session" / "job1"
+    job.mkdir(parents=True)
+    (job / "video.mp4").write_bytes(b"x")
+    fresh = tmp_path / "session" / "job2"
+    fresh.mkdir()
+    import os
+    import time
+
+    old = time.time() - 48 * 3600
+    os.utime(job, (old, old))
+    assert remove_old_jobs(tmp_path, keep_hours=24) == 1
+    assert not job.exists()
+    assert fresh.exists()
