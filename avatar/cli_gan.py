@@ -48,8 +48,10 @@ def add_commands(commands, common: argparse.ArgumentParser, helptext: Callable[[
     train.add_argument("--run", type=Path, default=DEFAULT_RUN,
                        help=helptext(f"run folder; an existing run resumes (default: {DEFAULT_RUN})",
                                      f"训练目录；已有的训练会接着继续（默认 {DEFAULT_RUN}）"))
-    train.add_argument("--holdout", nargs="+", default=list(DEFAULT_HOLDOUT), metavar="CLIP",
-                       help=helptext("clip names kept out of training for validation", "不参与训练、用于验证的视频名"))
+    train.add_argument("--holdout", nargs="+", default=None, metavar="CLIP",
+                       help=helptext(f"clip names kept out of training for validation (default: {', '.join(DEFAULT_HOLDOUT)} "
+                                     "when the folder has them, else the last clip by name)",
+                                     f"不参与训练、用于验证的视频名（默认：目录中有 {'、'.join(DEFAULT_HOLDOUT)} 时用它们，否则用按名称排序的最后一段）"))
     train.add_argument("--batch-size", type=int, default=8, help=helptext("pairs per step (default: 8)", "每步样本数（默认 8）"))
     train.add_argument("--max-frames", type=int, default=None, metavar="N",
                        help=helptext("use only the first N frames of each clip, for a quick check",
@@ -90,10 +92,19 @@ def run(options: argparse.Namespace) -> bool:
         return True
     if options.command != "train-gan":
         return False
-    if options.steps is not None and options.steps < 1:
-        raise AvatarError("invalid_count", option="--steps", value=options.steps)
-    if options.batch_size < 1:
-        raise AvatarError("invalid_count", option="--batch-size", value=options.batch_size)
+    for option, value in (("--steps", options.steps), ("--batch-size", options.batch_size),
+                          ("--max-frames", options.max_frames)):
+        if value is not None and value < 1:
+            raise AvatarError("invalid_count", option=option, value=value)
+    # Each mode has its own options; one given to the other mode would be silently ignored.
+    if options.video is not None:
+        given = [flag for flag, value in (("--data", options.data), ("--run", options.run != DEFAULT_RUN or None),
+                                          ("--holdout", options.holdout), ("--export", options.export)) if value]
+        if given:
+            raise AvatarError("gan_options_conflict", options=", ".join(given), mode="--video")
+    elif options.output is not None or options.init is not None:
+        given = [flag for flag, value in (("-o", options.output), ("--init", options.init)) if value is not None]
+        raise AvatarError("gan_options_need_video", options=", ".join(given))
     if options.video is not None:
         _personalise(options)
     else:
@@ -134,18 +145,46 @@ def _train_base(options: argparse.Namespace) -> None:
     from face_gan.train import TrainConfig
 
     data = options.data or default_video_folder()
+    if options.export is not None:
+        _check_export(options.export)
     config = TrainConfig(steps=options.steps or DEFAULT_BASE_STEPS, batch_size=options.batch_size)
     bar = _StepBar("progress_train_gan")
     try:
-        state, training, validation = train_base(data, options.run, config, tuple(options.holdout),
-                                                 max_frames=options.max_frames, report=bar)
+        state, training, validation, problems = train_base(
+            data, options.run, config, tuple(options.holdout) if options.holdout else None,
+            max_frames=options.max_frames, report=bar)
     finally:
         bar.close()
+    for problem in problems:
+        print(tr("warning_prefix") + tr("gan_clip_left_out", reason=problem), file=sys.stderr)
     _print_validation(state.step, options.run, state.history)
     if options.export is not None:
         command = "avatar " + shlex.join(options.arguments)
         export_checkpoint(options.run, options.export, data_summary(training, validation, data), command)
         print(tr("done_export_gan", path=str(options.export), manifest=str(options.export.with_suffix(".json"))))
+
+
+def _check_export(path: Path) -> None:
+    """Reject an export path before training: a folder, a non-.pt name, or a file that is not ours to replace."""
+    import json
+
+    from avatar.fileio import check_output_path
+    from face_gan.refiner import load_checkpoint
+
+    check_output_path(path, ".pt")
+    if path.exists():
+        try:
+            load_checkpoint(path)
+        except AvatarError:
+            raise AvatarError("export_taken", path=str(path)) from None
+    manifest = path.with_suffix(".json")
+    if manifest.exists():
+        try:
+            owned = str(json.loads(manifest.read_text(encoding="utf-8")).get("model", "")).startswith("face_gan")
+        except (OSError, ValueError, AttributeError):
+            owned = False
+        if not owned:
+            raise AvatarError("export_taken", path=str(manifest))
 
 
 def _personalise(options: argparse.Namespace) -> None:
@@ -154,8 +193,13 @@ def _personalise(options: argparse.Namespace) -> None:
 
     if options.output is None:
         raise AvatarError("profile_output_required")
+    for path in (options.video, options.init):
+        if path is not None and path.is_dir():
+            raise AvatarError("path_is_directory", path=str(path))
     if not options.video.is_file():
         raise AvatarError("file_not_found", path=str(options.video))
+    if options.init is not None and not options.init.is_file():
+        raise AvatarError("gan_init_missing", path=str(options.init))
     init = options.init
     if init is None and default_gan_checkpoint().is_file():
         init = default_gan_checkpoint()
@@ -171,7 +215,7 @@ def _personalise(options: argparse.Namespace) -> None:
     validation = profile.info.get("validation")
     if validation:
         _print_validation(profile.info["steps"], options.output / "run", [validation])
-    print(tr("done_profile", path=str(options.output)))
+    print(tr("done_profile", path=shlex.quote(str(options.output))))
 
 
 def _finetune(options: argparse.Namespace) -> None:

@@ -416,6 +416,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "使用 --video 时需要用 -o 指定数字人档案的输出目录。",
         "en": "--video needs -o FOLDER: where to write the avatar profile.",
     },
+    "gan_options_conflict": {
+        "zh": "{options} 不能与 {mode} 一起使用：{mode} 只微调数字人档案。请去掉这些选项，或不用 {mode} 来训练基础模型。",
+        "en": "{options} cannot be used with {mode}, which only fine-tunes an avatar profile. Drop them, or leave out {mode} to train the base model.",
+    },
+    "gan_options_need_video": {
+        "zh": "{options} 只能与 --video 一起使用（用自己的视频微调数字人档案）。",
+        "en": "{options} only work with --video (fine-tuning an avatar profile on your clip).",
+    },
+    "gan_init_missing": {
+        "zh": "找不到起始模型 {path}。请检查路径，或去掉 --init 使用默认模型。",
+        "en": "The starting checkpoint {path} does not exist. Check the path, or drop --init to start from the default.",
+    },
+    "gan_run_other_split": {
+        "zh": "训练目录 {run} 是用验证视频 {recorded} 开始的，这次给的是 {given}。继续训练会混淆训练集和验证集：请用相同的 --holdout，或换一个 --run 目录重新开始。",
+        "en": "The run {run} was started with the validation clips {recorded}, but this time they are {given}. Resuming would mix training and validation data: give the same --holdout, or start a new --run folder.",
+    },
+    "export_taken": {
+        "zh": "{path} 已存在且不是本程序导出的人脸 GAN 模型，为避免覆盖已停止。请换一个文件名。",
+        "en": "{path} already exists and is not a face GAN export of this program, so nothing was written. Choose another name.",
+    },
+    "profile_other_clip": {
+        "zh": "数字人档案 {path} 是用另一段视频训练的，不能用 {video} 继续训练。请换一个新的 -o 目录。",
+        "en": "The avatar profile {path} was trained on another clip, so it cannot continue on {video}. Choose a new -o folder.",
+    },
     "gan_clip_left_out": {"zh": "已跳过：{reason}", "en": "Left out: {reason}"},
     "progress_extract": {"zh": "提取训练帧", "en": "Extracting training frames"},
     "progress_train_gan": {"zh": "训练人脸 GAN", "en": "Training the face GAN"},

@@ -20,12 +20,14 @@ from pathlib import Path
 from avatar.errors import AvatarError
 from avatar.fileio import file_sha256, write_text_atomic
 from face_gan import DEFAULT_HOLDOUT
-from face_gan.data import ClipPairs, find_videos, load_or_extract
+from face_gan.data import VIDEO_SUFFIXES, ClipPairs, find_videos, load_or_extract
 from face_gan.train import RunState, TrainConfig, load_run_models, train
 
 logger = logging.getLogger(__name__)
 
 MANIFEST_SUFFIX = ".json"
+# The validation clips of a run, written when it starts; resuming with other clips would mix the split.
+SPLIT_FILE = "split.json"
 
 
 def gan_cache_dir() -> Path:
@@ -57,7 +59,8 @@ def load_clips(videos: list[Path], cache: Path | None = None, max_frames: int | 
 
 
 def split_holdout(clips: list[ClipPairs], holdout: tuple[str, ...]) -> tuple[list[ClipPairs], list[ClipPairs]]:
-    """Split clips into (training, validation) by clip name."""
+    """Split clips into (training, validation) by clip name; a name may carry its video suffix."""
+    holdout = tuple(Path(name).stem if Path(name).suffix.lower() in VIDEO_SUFFIXES else name for name in holdout)
     missing = [name for name in holdout if name not in {clip.name for clip in clips}]
     if missing:
         raise AvatarError("gan_holdout_missing", names=", ".join(missing))
@@ -68,16 +71,49 @@ def split_holdout(clips: list[ClipPairs], holdout: tuple[str, ...]) -> tuple[lis
     return training, validation
 
 
-def train_base(data: Path, run: Path, config: TrainConfig, holdout: tuple[str, ...] = DEFAULT_HOLDOUT,
+def choose_holdout(names: list[str], requested: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The clips to hold out: the requested ones, else the default pair, else the last clip by name."""
+    if requested:
+        return requested
+    if all(name in names for name in DEFAULT_HOLDOUT):
+        return DEFAULT_HOLDOUT
+    return (sorted(names)[-1],) if len(names) > 1 else ()
+
+
+def train_base(data: Path, run: Path, config: TrainConfig, holdout: tuple[str, ...] | None = None,
                max_frames: int | None = None, report: Callable[[int, int, dict], None] | None = None,
-               cache: Path | None = None) -> tuple[RunState, list[ClipPairs], list[ClipPairs]]:
-    """Train (or resume) the base model on every clip in `data`; see `face_gan.train.train`."""
-    clips, _ = load_clips(find_videos(data), cache, max_frames)
-    training, validation = split_holdout(clips, holdout)
+               cache: Path | None = None) -> tuple[RunState, list[ClipPairs], list[ClipPairs], list[str]]:
+    """Train (or resume) the base model on every clip in `data`; see `face_gan.train.train`.
+
+    Returns:
+        The run state, the training and validation clips, and one message per
+        video that was left out because it could not be used.
+
+    Raises:
+        AvatarError: among others when a resumed run is given another validation split.
+    """
+    clips, problems = load_clips(find_videos(data), cache, max_frames)
+    if not clips:
+        raise AvatarError("gan_no_training_clips")
+    training, validation = split_holdout(clips, choose_holdout([clip.name for clip in clips], holdout))
+    _check_split(run, sorted(clip.name for clip in validation))
     logger.info("training on %d clips (%d pairs), validating on %s", len(training),
                 sum(clip.num_pairs for clip in training), ", ".join(clip.name for clip in validation))
     state = train(run, training, validation, config, report=report)
-    return state, training, validation
+    return state, training, validation, problems
+
+
+def _check_split(run: Path, validation: list[str]) -> None:
+    """Record a new run's validation clips, or reject a resumed run given other ones."""
+    path = run / SPLIT_FILE
+    if path.is_file():
+        recorded = json.loads(path.read_text(encoding="utf-8")).get("validation_clips")
+        if recorded != validation:
+            raise AvatarError("gan_run_other_split", run=str(run), recorded=", ".join(recorded or []),
+                              given=", ".join(validation))
+        return
+    run.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps({"validation_clips": validation}) + "\n")
 
 
 def export_checkpoint(run: Path, output: Path, data: dict, command: str) -> dict:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 PROFILE_FORMAT = 1
 PROFILE_FILE = "profile.json"
+# Written before training starts, so a resumed run can check that it is fed the same clip.
+SOURCE_FILE = "source.json"
 # Share of a personal clip's last frames kept out of training for validation.
 VALIDATION_SHARE = 0.15
 
@@ -103,19 +106,42 @@ def personalise(video: Path, output: Path, init: Path | None, steps: int = DEFAU
             is a file or a folder that contains something other than a profile.
     """
     from face_gan.pipeline import gan_cache_dir
+
+    # 1. The output folder: new, empty, or a profile of this same clip (then training resumes).
+    if output.exists() and (not output.is_dir() or (any(output.iterdir()) and not (output / SOURCE_FILE).exists())):
+        raise AvatarError("profile_output_taken", path=str(output))
+    digest = file_sha256(video)
+    source = output / SOURCE_FILE
+    if source.exists():
+        recorded = _read_json(source).get("sha256")
+        if recorded != digest:
+            raise AvatarError("profile_other_clip", path=str(output), video=str(video))
+    created = not output.exists()
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise AvatarError("output_dir_failed", path=str(output), reason=error.strerror or str(error)) from None
+    try:
+        return _personalise_into(video, digest, output, init, steps, max_frames, cache or gan_cache_dir(), report)
+    except BaseException:
+        # A first attempt that failed before saving anything leaves no empty folder behind.
+        if created and not (output / "run" / "state.pt").exists():
+            shutil.rmtree(output, ignore_errors=True)
+        raise
+
+
+def _personalise_into(video: Path, digest: str, output: Path, init: Path | None, steps: int, max_frames: int | None,
+                      cache: Path, report: Callable[[int, int, dict], None] | None) -> tuple[AvatarProfile, ClipPairs]:
     from face_gan.refiner import save_generator
     from face_gan.train import load_run_models
 
-    if output.exists() and (not output.is_dir() or (any(output.iterdir()) and not (output / PROFILE_FILE).exists()
-                                                   and not (output / "run").exists())):
-        raise AvatarError("profile_output_taken", path=str(output))
-    output.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(output / SOURCE_FILE, json.dumps({"video": str(video), "sha256": digest}) + "\n")
 
-    # 1. Pairs from the clip; the last frames validate.
-    clip = load_or_extract(video, cache or gan_cache_dir(), max_frames)
+    # 2. Pairs from the clip; the last frames validate.
+    clip = load_or_extract(video, cache, max_frames)
     training, validation = split_clip(clip)
 
-    # 2. Fine-tune from `init`. The generator already knows the task, so there is
+    # 3. Fine-tune from `init`. The generator already knows the task, so there is
     #    no reconstruction-only warm-up and the adversarial terms start at once.
     config = TrainConfig(steps=steps, warmup_steps=0, sample_every=max(50, steps // 4), eval_every=max(50, steps // 4),
                          checkpoint_every=max(50, steps // 4), log_every=max(5, steps // 30))
@@ -123,7 +149,7 @@ def personalise(video: Path, output: Path, init: Path | None, steps: int = DEFAU
     generator, discriminator, _, _ = load_run_models(output / "run")
     save_generator(generator, output / "face_gan.pt", discriminator)
 
-    # 3. The portrait frame and its landmarks.
+    # 4. The portrait frame and its landmarks.
     image, points = choose_portrait_frame(video, max_frames)
     Image.fromarray(image).save(output / "portrait.png")
     np.save(output / "landmarks.npy", points.astype(np.float32))
@@ -133,7 +159,7 @@ def personalise(video: Path, output: Path, init: Path | None, steps: int = DEFAU
         "portrait": "portrait.png",
         "landmarks": "landmarks.npy",
         "checkpoint": "face_gan.pt",
-        "source_video": {"path": str(video), "sha256": file_sha256(video)},
+        "source_video": {"path": str(video), "sha256": digest},
         "frames_used": int(len(clip.crops)),
         "frames_skipped": clip.skipped,
         "steps": state.step,
@@ -143,6 +169,14 @@ def personalise(video: Path, output: Path, init: Path | None, steps: int = DEFAU
     }
     write_text_atomic(output / PROFILE_FILE, json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     return load_profile(output), clip
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def load_profile(folder: Path) -> AvatarProfile:
@@ -156,6 +190,8 @@ def load_profile(folder: Path) -> AvatarProfile:
         raise AvatarError("profile_missing", path=str(folder))
     try:
         info = json.loads(manifest.read_text(encoding="utf-8"))
+        if not isinstance(info, dict):
+            raise ValueError("profile.json is not a JSON object")
         if info.get("format") != PROFILE_FORMAT:
             raise ValueError(f"format {info.get('format')!r}")
         portrait = folder / info["portrait"]

@@ -68,10 +68,17 @@ def load_checkpoint(path: Path) -> tuple[Generator, Discriminator | None]:
     Raises:
         AvatarError: see `load_generator`.
     """
+    if path.is_dir():
+        raise AvatarError("path_is_directory", path=str(path))
     if not path.is_file():
         raise AvatarError("gan_checkpoint_missing", path=str(path))
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError):
+        raise AvatarError("gan_checkpoint_invalid", path=str(path), reason="not a PyTorch checkpoint") from None
+    try:
+        if not isinstance(saved, dict) or "generator" not in saved:
+            raise ValueError("not a face GAN checkpoint")
         if saved.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"format {saved.get('format')!r}, expected {CHECKPOINT_FORMAT}")
         if saved["crop_size"] != CROP_SIZE or abs(saved["face_pixels"] - FACE_PIXELS) > 1e-6:
@@ -82,8 +89,9 @@ def load_checkpoint(path: Path) -> tuple[Generator, Discriminator | None]:
         if "discriminator" in saved:
             discriminator = Discriminator()
             discriminator.load_state_dict(saved["discriminator"])
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError, EOFError,
-            pickle.UnpicklingError) as error:
+    except (KeyError, TypeError, AttributeError) as error:
+        raise AvatarError("gan_checkpoint_invalid", path=str(path), reason=f"missing or malformed entry {error}") from None
+    except (ValueError, RuntimeError) as error:
         raise AvatarError("gan_checkpoint_invalid", path=str(path), reason=str(error).splitlines()[0]) from None
     return generator.eval(), (discriminator.eval() if discriminator is not None else None)
 

@@ -129,6 +129,10 @@ def train(run: Path, train_clips: list[ClipPairs], validation_clips: list[ClipPa
         optimizer_d.load_state_dict(saved["optimizer_d"])
         state = RunState(**saved["state"])
         logger.info("resuming %s at step %d of %d", run, state.step, config.steps)
+        # Log lines written after the last saved state were lost with it; those steps run again.
+        for name in ("losses.jsonl", "validation.jsonl"):
+            _drop_lines_after(run / name, state.step)
+        state.history = [row for row in state.history if row["step"] <= state.step]
     elif init is not None:
         from face_gan.refiner import load_checkpoint
 
@@ -148,47 +152,55 @@ def train(run: Path, train_clips: list[ClipPairs], validation_clips: list[ClipPa
     fer_net = load_fer_net().to(accelerator.device)
     validation = _validation_batch(validation_clips or train_clips)
 
-    # 2. The loop.
+    # 2. The loop. An interrupt (Ctrl-C) saves the state before it stops the run, so no finished step is lost.
     started = time.perf_counter() - state.seconds
     totals: dict[str, float] = {}
     counted = 0
     batches = iter(loader)
-    while state.step < config.steps:
-        try:
-            batch = next(batches)
-        except StopIteration:
-            batches = iter(loader)
-            batch = next(batches)
-        losses = _step(batch, generator, discriminator, optimizer_g, optimizer_d, fer_net, accelerator, config,
-                       adversarial=state.step >= config.warmup_steps)
-        state.step += 1
-        for key, value in losses.items():
-            totals[key] = totals.get(key, 0.0) + value
-        counted += 1
+    try:
+        while state.step < config.steps:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                batches = iter(loader)
+                batch = next(batches)
+            losses = _step(batch, generator, discriminator, optimizer_g, optimizer_d, fer_net, accelerator, config,
+                           adversarial=state.step >= config.warmup_steps)
+            state.step += 1
+            for key, value in losses.items():
+                totals[key] = totals.get(key, 0.0) + value
+            counted += 1
 
-        # 3. Logging, samples, validation and checkpoints, on the main process only.
-        if not accelerator.is_main_process:
-            continue
-        if state.step % config.log_every == 0 or state.step == config.steps:
-            means = {key: round(value / counted, 5) for key, value in totals.items()}
+            # 3. Logging, samples, validation and checkpoints, on the main process only.
+            if not accelerator.is_main_process:
+                continue
+            if state.step % config.log_every == 0 or state.step == config.steps:
+                means = {key: round(value / counted, 5) for key, value in totals.items()}
+                state.seconds = time.perf_counter() - started
+                _append_json(run / "losses.jsonl", {"step": state.step, "seconds": round(state.seconds, 1), **means})
+                logger.info("step %d/%d %s", state.step, config.steps, means)
+                if report is not None:
+                    report(state.step, config.steps, means)
+                totals, counted = {}, 0
+            unwrapped = accelerator.unwrap_model(generator)
+            if state.step % config.sample_every == 0 or state.step == config.steps:
+                save_samples(unwrapped, validation, run / "samples" / f"step_{state.step:06d}.png")
+            if state.step % config.eval_every == 0 or state.step == config.steps:
+                scores = evaluate_pairs(unwrapped, validation)
+                _append_json(run / "validation.jsonl", {"step": state.step, **scores})
+                state.history.append({"step": state.step, **scores})
+                logger.info("validation at step %d: %s", state.step, scores)
+            if state.step % config.checkpoint_every == 0 or state.step == config.steps:
+                state.seconds = time.perf_counter() - started
+                save_state(state_path, unwrapped, accelerator.unwrap_model(discriminator), optimizer_g, optimizer_d,
+                           state, config)
+    except KeyboardInterrupt:
+        if accelerator.is_main_process and state.step > 0:
             state.seconds = time.perf_counter() - started
-            _append_json(run / "losses.jsonl", {"step": state.step, "seconds": round(state.seconds, 1), **means})
-            logger.info("step %d/%d %s", state.step, config.steps, means)
-            if report is not None:
-                report(state.step, config.steps, means)
-            totals, counted = {}, 0
-        unwrapped = accelerator.unwrap_model(generator)
-        if state.step % config.sample_every == 0 or state.step == config.steps:
-            save_samples(unwrapped, validation, run / "samples" / f"step_{state.step:06d}.png")
-        if state.step % config.eval_every == 0 or state.step == config.steps:
-            scores = evaluate_pairs(unwrapped, validation)
-            _append_json(run / "validation.jsonl", {"step": state.step, **scores})
-            state.history.append({"step": state.step, **scores})
-            logger.info("validation at step %d: %s", state.step, scores)
-        if state.step % config.checkpoint_every == 0 or state.step == config.steps:
-            state.seconds = time.perf_counter() - started
-            save_state(state_path, unwrapped, accelerator.unwrap_model(discriminator), optimizer_g, optimizer_d,
-                       state, config)
+            save_state(state_path, accelerator.unwrap_model(generator), accelerator.unwrap_model(discriminator),
+                       optimizer_g, optimizer_d, state, config)
+            logger.info("interrupted at step %d; state saved to %s", state.step, state_path)
+        raise
     return state
 
 
@@ -268,6 +280,16 @@ def load_run_models(run: Path) -> tuple[Generator, Discriminator, RunState, dict
     discriminator = Discriminator()
     discriminator.load_state_dict(saved["discriminator"])
     return generator.eval(), discriminator.eval(), RunState(**saved["state"]), saved["config"]
+
+
+def _drop_lines_after(path: Path, step: int) -> None:
+    """Remove JSON-lines records whose step is beyond `step` (written after the last saved state)."""
+    if not path.is_file():
+        return
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
+    if len(kept) != len(lines):
+        path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
 
 
 def _append_json(path: Path, record: dict) -> None:

@@ -103,6 +103,11 @@ def test_render_profile_missing(tmp_path, capsys):
         (["train-gan", "--data", "{tmp}", "--steps", "1"], "holds no video files"),
         (["train-gan", "--data", "{tmp}/absent", "--steps", "1"], "does not exist"),
         (["train-gan", "--steps", "0"], "--steps must be a positive whole number"),
+        (["train-gan", "--max-frames", "0"], "--max-frames must be a positive whole number"),
+        (["train-gan", "--video", "{clip}", "-o", "{tmp}/p", "--export", "{tmp}/x.pt"], "--export cannot be used with --video"),
+        (["train-gan", "-o", "{tmp}/p"], "-o only work with --video"),
+        (["train-gan", "--video", "{tmp}", "-o", "{tmp}/p"], "is a folder"),
+        (["train-gan", "--video", "{clip}", "-o", "{tmp}/p", "--init", "{tmp}/none.pt"], "starting checkpoint"),
         (["render", "{tmp}/s.txt", "-o", "{tmp}/o.mp4", "--avatar", "{tmp}", "--portrait", "{tmp}/p.png"],
          "cannot be combined with --portrait"),
     ],
@@ -133,3 +138,57 @@ def test_profile_output_folder_taken(clip_with_empty_frames, tmp_path, capsys):
     assert status == 2
     assert "is not an avatar profile" in err
     assert sorted(path.name for path in taken.iterdir()) == ["notes.txt"]
+
+
+def test_export_never_replaces_other_files(videos, tmp_path, capsys):
+    (tmp_path / HAPPY_CLIP).symlink_to(videos / HAPPY_CLIP)
+    (tmp_path / SAD_CLIP).symlink_to(videos / SAD_CLIP)
+    notes = tmp_path / "notes.pt"
+    notes.write_text("my notes", encoding="utf-8")
+    status, _, err = run_cli(["train-gan", "--data", str(tmp_path), "--steps", "1", "--max-frames", "4",
+                              "--run", str(tmp_path / "run"), "--export", str(notes)], capsys)
+    assert status == 2
+    assert "is not a face GAN export" in err
+    assert notes.read_text(encoding="utf-8") == "my notes"
+    assert not (tmp_path / "run").exists()
+
+
+def test_resume_with_other_holdout_rejected(videos, tmp_path, capsys):
+    data = tmp_path / "clips"
+    data.mkdir()
+    for name in (HAPPY_CLIP, SAD_CLIP):
+        (data / name).symlink_to(videos / name)
+    common = ["train-gan", "--data", str(data), "--max-frames", "6", "--run", str(tmp_path / "run")]
+    # Without --holdout and without the default clips, the last clip by name validates.
+    status, out, err = run_cli([*common, "--steps", "1"], capsys)
+    assert status == 0, err
+    status, _, err = run_cli([*common, "--steps", "2", "--holdout", f"{HAPPY_CLIP}"], capsys)
+    assert status == 2
+    assert "emo_sad_eamm" in err
+    assert "emo_happy_eamm" in err
+    # The same split, named with its file suffix, resumes.
+    status, out, err = run_cli([*common, "--steps", "2", "--holdout", SAD_CLIP], capsys)
+    assert status == 0, err
+    assert "Trained to step 2" in out
+
+
+def test_profile_of_other_clip_not_resumed(clip_with_empty_frames, videos, tmp_path, capsys):
+    profile = tmp_path / "me"
+    status, _, err = run_cli(["train-gan", "--video", str(clip_with_empty_frames), "-o", str(profile), "--steps", "1"],
+                             capsys)
+    assert status == 0, err
+    before = (profile / "profile.json").read_text(encoding="utf-8")
+    status, _, err = run_cli(["train-gan", "--video", str(videos / SAD_CLIP), "-o", str(profile), "--steps", "2",
+                              "--max-frames", "20"], capsys)
+    assert status == 2
+    assert "trained on another clip" in err
+    assert (profile / "profile.json").read_text(encoding="utf-8") == before
+
+
+def test_failed_first_profile_leaves_no_folder(tmp_path, capsys):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    status, _, err = run_cli(["train-gan", "--video", str(broken), "-o", str(tmp_path / "new"), "--steps", "1"], capsys)
+    assert status == 2
+    assert "Cannot read the video" in err
+    assert not (tmp_path / "new").exists()

@@ -45,7 +45,7 @@ def test_missing_and_invalid_checkpoints_are_reported(tmp_path):
     with pytest.raises(AvatarError) as caught:
         load_generator(tmp_path / "text.pt")
     assert caught.value.key == "gan_checkpoint_invalid"
-    torch.save({"format": 99}, tmp_path / "future.pt")
+    torch.save({"format": 99, "generator": {}}, tmp_path / "future.pt")
     with pytest.raises(AvatarError) as caught:
         load_generator(tmp_path / "future.pt")
     assert "format 99" in caught.value.params["reason"]

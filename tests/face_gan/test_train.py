@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import torch
 from PIL import Image
 
@@ -67,3 +68,20 @@ def test_fine_tuning_starts_from_a_checkpoint(tmp_path, happy_pairs):
     fine_tuned, _, _ = load_run_generator(tmp_path / "b")
     for a, b in zip(generator.state_dict().values(), fine_tuned.state_dict().values(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_interrupt_saves_state_and_resume_keeps_logs_unique(tmp_path, happy_pairs):
+    run = tmp_path / "run"
+
+    def stop_at_three(step, total, losses):
+        if step == 3:
+            raise KeyboardInterrupt
+
+    config = _config(6, log_every=1, checkpoint_every=100, eval_every=100, sample_every=100)
+    with pytest.raises(KeyboardInterrupt):
+        train(run, [happy_pairs], [], config, report=stop_at_three)
+    # Step 3 finished and its loss was logged before the interrupt; the state was saved with it.
+    _, state, _ = load_run_generator(run)
+    assert state.step == 3
+    train(run, [happy_pairs], [], config)
+    assert [row["step"] for row in _lines(run / "losses.jsonl")] == [1, 2, 3, 4, 5, 6]
