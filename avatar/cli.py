@@ -16,6 +16,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 from avatar import cli_emotion, cli_gan, i18n
 from avatar.cli_emotion import add_preset_option
@@ -32,6 +33,32 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by a closed pipe
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors in the UI language.
+
+    argparse prints its whole usage block and English text; a user needs the
+    problem and where to look for the options.
+    """
+
+    # argparse's own phrases, in the order they are tried, and their Chinese wording.
+    PHRASES = (
+        ("invalid choice: ", "无效的选项值："),
+        ("invalid int value: ", "不是整数："),
+        ("invalid float value: ", "不是数字："),
+        ("the following arguments are required: ", "缺少必需的参数："),
+        ("unrecognized arguments: ", "无法识别的参数："),
+        ("expected one argument", "需要一个值"),
+        ("argument ", "参数 "),
+        ("choose from ", "可选："),
+    )
+
+    def error(self, message: str) -> NoReturn:
+        if i18n.ui_language() == "zh":
+            for english, chinese in self.PHRASES:
+                message = message.replace(english, chinese)
+        self.exit(EXIT_USAGE, tr("error_prefix") + message + tr("see_help", command=self.prog) + "\n")
+
+
 def _help(en: str, zh: str) -> str:
     return zh if i18n.ui_language() == "zh" else en
 
@@ -42,19 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     # The common options work before or after the command ("avatar -v render" and
     # "avatar render -v"); SUPPRESS keeps the subcommand's unset default from hiding the first.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--ui-lang", choices=["zh", "en"], default=argparse.SUPPRESS,
                         help=_help("language of messages (default: from the locale)", "界面语言（默认跟随系统区域设置）"))
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help=_help("log each stage", "输出详细日志"))
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="avatar",
         parents=[common],
         description=_help("Turn a script into a video of a presenter who speaks it with emotion.",
                           "把文稿变成带情感朗读的虚拟主播视频。"),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     render = commands.add_parser("render", parents=[common], help=_help("render a script to MP4", "把文稿渲染成 MP4 视频"))
     render.add_argument("script", help=_help("UTF-8 text file; - reads standard input", "UTF-8 文本文件；- 表示从标准输入读取"))

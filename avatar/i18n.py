@@ -536,6 +536,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "voices_rate": {"zh": "采样率", "en": "sample rate"},
     "voices_licence": {"zh": "许可", "en": "licence"},
     "error_prefix": {"zh": "错误：", "en": "Error: "},
+    "see_help": {"zh": "（选项说明：{command} --help）", "en": " (options: {command} --help)"},
     "warning_prefix": {"zh": "警告：", "en": "Warning: "},
     "interrupted": {
         "zh": "已中断，未完成的输出文件已删除。",

@@ -9,6 +9,7 @@ import soundfile
 from PIL import Image
 
 from avatar import i18n
+from avatar.cli import main
 from tests.conftest import run_cli
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -269,3 +270,22 @@ def test_loudness_target_applied(tmp_path, capsys):
     assert status == 0, err
     samples, rate = soundfile.read(output, dtype="float32")
     assert abs(integrated_loudness(samples, rate) - (-30.0)) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("arguments", "english", "chinese"),
+    [
+        (["train-gan", "--steps", "abc"], "invalid int value: 'abc'", "不是整数：'abc'"),
+        (["render", "s.txt", "-o", "o.mp4", "--refiner", "bogus"], "invalid choice: 'bogus'", "无效的选项值：'bogus'"),
+        (["render"], "the following arguments are required", "缺少必需的参数"),
+    ],
+)
+def test_usage_errors_one_translated_line(arguments, english, chinese, capsys):
+    for language, expected in (("en", english), ("zh", chinese)):
+        with pytest.raises(SystemExit) as caught:
+            main(["--ui-lang", language, *arguments])
+        assert caught.value.code == 2
+        err = capsys.readouterr().err
+        assert expected in err
+        assert len(err.strip().splitlines()) == 1
+        assert "--help" in err
