@@ -285,7 +285,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                 refiner = label(gr.Radio(choices=list(REFINERS), value=_default_refiner(), label=TEXT["refiner"]["zh"]),
                                 "refiner")
         plan_button = label(gr.Button(TEXT["make_plan"]["zh"]), "make_plan")
-        plan = label(gr.Dataframe(headers=list(PLAN_COLUMNS), datatype=["str", "str", "number"], column_count=3, column_limits=(3, 3),
+        plan = label(gr.Dataframe(headers=list(PLAN_COLUMNS), datatype=["str", "str", "number"], column_count=3,
                                   interactive=True, label=TEXT["plan"]["zh"]), "plan")
         with gr.Row():
             preview_button = label(gr.Button(TEXT["preview"]["zh"]), "preview")
@@ -404,6 +404,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
             store.export_csv(folder / "ratings.csv")
             return str(folder / "ratings.csv")
 
+        app.load(on_portrait, [source, upload, profile, language], preview_image)
         app.load(None, None, switch, js="() => (navigator.language || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en'")
         switch.change(switch_language, switch, [language, heading, *[component for component, _ in labelled]])
         sample.change(pick_sample, sample, script)

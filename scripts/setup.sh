@@ -6,6 +6,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The studio's browser tests need Chromium and a CJK font (Debian packages); without them they skip.
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi -e wqy -e "noto sans cjk"; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "==> installing chromium and fonts-wqy-microhei (apt-get)"
+        apt-get install -y -q chromium fonts-wqy-microhei >/dev/null || echo "apt-get failed; the browser tests will skip" >&2
+    else
+        echo "note: install chromium and fonts-wqy-microhei for the studio's browser tests" >&2
+    fi
+fi
+
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
