@@ -18,11 +18,12 @@ import argparse
 import json
 import logging
 import os
+import queue
 import shutil
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -63,7 +64,8 @@ TEXT: dict[str, dict[str, str]] = {
     "rate": {"zh": "真实感评分", "en": "Realism rating"},
     "score": {"zh": "这段视频有多真实？（1 = 明显是假的，5 = 像真人）", "en": "How real does it look? (1 = clearly fake, 5 = like a real person)"},
     "submit_score": {"zh": "提交评分", "en": "Submit rating"},
-    "ab": {"zh": "A/B 对比：同一句话，有无 GAN 精修", "en": "A/B: the same sentence with and without the GAN refiner"},
+    "speed": {"zh": "语速（1 为正常）", "en": "Speed (1 is normal)"},
+    "compare": {"zh": "B 使用的模型（none 表示不精修）", "en": "Model for B (none: no refiner)"},
     "make_ab": {"zh": "生成 A/B", "en": "Make an A/B pair"},
     "clip_a": {"zh": "A", "en": "A"},
     "clip_b": {"zh": "B", "en": "B"},
@@ -71,6 +73,15 @@ TEXT: dict[str, dict[str, str]] = {
     "submit_preference": {"zh": "提交选择", "en": "Submit choice"},
     "export": {"zh": "导出全部评分（CSV）", "en": "Export all ratings (CSV)"},
     "status": {"zh": "状态", "en": "Status"},
+    "finetune": {"zh": "根据评分微调人脸 GAN", "en": "Fine-tune the face GAN from the ratings"},
+    "head_steps": {"zh": "评分头训练步数", "en": "Realism head steps"},
+    "tune_steps": {"zh": "生成器微调步数", "en": "Generator steps"},
+    "start_finetune": {"zh": "开始微调", "en": "Start fine-tuning"},
+    "log": {"zh": "日志", "en": "Log"},
+    "finetune_done": {
+        "zh": "新模型：{path}。留出评分排序准确率：{accuracy}；验证集嘴部 PSNR {before:.2f} → {after:.2f} dB。在上方选择它即可做新旧 A/B 对比。",
+        "en": "New checkpoint: {path}. Held-out rating order accuracy: {accuracy}; validation mouth PSNR {before:.2f} -> {after:.2f} dB. Pick it above to A/B it against the old one.",
+    },
     "saved_rating": {"zh": "已保存第 {id} 条评分。", "en": "Saved rating {id}."},
     "need_render": {"zh": "请先渲染或预览一段视频。", "en": "Render or preview a clip first."},
     "need_ab": {"zh": "请先生成 A/B 对比。", "en": "Make an A/B pair first."},
@@ -109,6 +120,8 @@ class StudioConfig:
     ratings: Path = Path("studio_outputs") / "ratings.db"
     profiles: Path = Path("profiles")
     concurrency: int = 3
+    checkpoints: Path = Path(__file__).resolve().parent / "checkpoints"
+    data: Path = Path(__file__).resolve().parent.parent / "shared" / "data" / "videos"
 
 
 # ---- work that does not need the UI (tested directly)
@@ -199,33 +212,76 @@ def remove_old_jobs(outputs: Path, keep_hours: float, now: float | None = None) 
     return removed
 
 
-def render_job(config: StudioConfig, session: str, script: str, source: str, upload: str | None, profile: str | None,
-               voice: str | None, preset: str, rows: list[list] | None, refiner: str, first_only: bool,
-               size: int = 512, progress=None) -> dict:
+@dataclass(frozen=True)
+class RenderRequest:
+    """What one render or preview in the studio asks for."""
+
+    script: str
+    source: str = "default"
+    upload: str | None = None
+    profile: str | None = None
+    voice: str | None = None
+    speed: float = 1.0
+    preset: str = "vlog"
+    rows: list[list] | None = None
+    refiner: str | None = None
+    gan_checkpoint: str | None = None
+    first_only: bool = False
+    size: int = 512
+
+
+def render_job(config: StudioConfig, session: str, request: RenderRequest, progress=None) -> dict:
     """Render the script (or only its first sentence) into a new job folder; return paths and settings."""
     from avatar.pipeline import RenderSettings, render_script
     from emotion.planner import plan_script
 
-    if not script.strip():
+    if not request.script.strip():
         raise AvatarError("studio_empty_script")
     # API clients that never loaded the page have no session id yet.
     folder = new_job_folder(config.outputs, session or "api")
-    if first_only:
-        first = plan_script(script, "auto", labeller="none").segments[0]
-        script = first.text
+    script, rows = request.script, request.rows
+    if request.first_only:
+        script = plan_script(script, "auto", labeller="none").segments[0].text
         rows = rows[:1] if rows else None
-    plan = write_plan_file(rows, preset, folder) if rows else None
+    plan = write_plan_file(rows, request.preset, folder) if rows else None
     settings = RenderSettings(
-        portrait=Path(upload) if source == "upload" and upload else None,
-        avatar=config.profiles / profile if source == "profile" and profile else None,
-        voice=voice or None, preset=preset, plan=plan, refiner=refiner,
-        size=PREVIEW_SIZE if first_only else size)
-    output = folder / ("preview.mp4" if first_only else "video.mp4")
+        portrait=Path(request.upload) if request.source == "upload" and request.upload else None,
+        avatar=config.profiles / request.profile if request.source == "profile" and request.profile else None,
+        voice=request.voice or None, speed=request.speed, preset=request.preset, plan=plan, refiner=request.refiner,
+        gan_checkpoint=Path(request.gan_checkpoint) if request.gan_checkpoint else None,
+        size=PREVIEW_SIZE if request.first_only else request.size)
+    output = folder / ("preview.mp4" if request.first_only else "video.mp4")
     result = render_script(script, output, settings, progress)
     return {"video": str(result.video), "files": [str(result.video), str(result.subtitles), str(result.timeline)],
-            "settings": {"preset": preset, "refiner": settings.chosen_refiner, "voice": voice, "source": source,
-                         "profile": profile, "size": settings.size, "first_only": first_only},
+            "settings": {"preset": request.preset, "refiner": settings.chosen_refiner, "voice": request.voice,
+                         "speed": request.speed, "source": request.source, "profile": request.profile,
+                         "gan_checkpoint": request.gan_checkpoint, "size": settings.size,
+                         "first_only": request.first_only},
             "frames": result.num_frames, "checkpoint": _checkpoint_sha(settings)}
+
+
+def finetune_in_studio(config: StudioConfig, head_steps: int, steps: int, report) -> tuple[Path, dict]:
+    """Fine-tune the newest checkpoint from the studio's ratings; the new version lands beside it."""
+    from face_gan import DEFAULT_HOLDOUT
+    from face_gan.data import find_videos
+    from face_gan.finetune import FinetuneConfig, finetune_from_ratings
+    from face_gan.pipeline import load_clips, split_holdout
+    from face_gan.refiner import default_gan_checkpoint
+
+    existing = list_checkpoints(config.checkpoints)
+    base = Path(existing[-1]) if existing else default_gan_checkpoint()
+    clips, _ = load_clips(find_videos(config.data))
+    holdout = tuple(name for name in DEFAULT_HOLDOUT if name in {clip.name for clip in clips})
+    training, validation = split_holdout(clips, holdout) if holdout else (clips, [])
+    return finetune_from_ratings(config.ratings, base, training, validation, clip_root=config.outputs,
+                                 config=FinetuneConfig(head_steps=head_steps, generator_steps=steps), report=report)
+
+
+def list_checkpoints(folder: Path) -> list[str]:
+    """Face GAN checkpoints in a folder (the shipped one and its fine-tuned versions), newest last."""
+    if not folder.is_dir():
+        return []
+    return [str(path) for path in sorted(folder.glob("face_gan*.pt"), key=lambda path: path.stat().st_mtime)]
 
 
 def _checkpoint_sha(settings) -> str | None:
@@ -260,7 +316,9 @@ def build_app(config: StudioConfig) -> gr.Blocks:
     def failure(error: AvatarError, language: str) -> gr.Error:
         return gr.Error(error.message(language))
 
-    with gr.Blocks(title=TEXT["title"]["en"]) as app:
+    # Gradio's own copies of uploads and outputs go after the same time as the job folders.
+    keep_seconds = int(config.keep_hours * 3600)
+    with gr.Blocks(title=TEXT["title"]["en"], delete_cache=(min(keep_seconds, 3600), keep_seconds)) as app:
         language = gr.State("zh")
         last_clip = gr.State(None)
         last_pair = gr.State(None)
@@ -281,6 +339,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                 profile = label(gr.Dropdown(choices=list_profiles(config.profiles), label=TEXT["profile"]["zh"]), "profile")
                 preview_image = label(gr.Image(label=TEXT["landmarks"]["zh"], interactive=False), "landmarks")
                 voice = label(gr.Dropdown(choices=voices, value="", label=TEXT["voice"]["zh"]), "voice")
+                speed = label(gr.Slider(0.5, 2.0, value=1.0, step=0.05, label=TEXT["speed"]["zh"]), "speed")
                 preset = label(gr.Dropdown(choices=list(PRESETS), value=DEFAULT_PRESET, label=TEXT["preset"]["zh"]), "preset")
                 refiner = label(gr.Radio(choices=list(REFINERS), value=_default_refiner(), label=TEXT["refiner"]["zh"]),
                                 "refiner")
@@ -297,6 +356,8 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         with gr.Accordion(TEXT["rate"]["zh"], open=True):
             score = label(gr.Slider(1, 5, value=3, step=1, label=TEXT["score"]["zh"]), "score")
             score_button = label(gr.Button(TEXT["submit_score"]["zh"]), "submit_score")
+            compare = label(gr.Dropdown(choices=["none", *list_checkpoints(config.checkpoints)], value="none",
+                                        label=TEXT["compare"]["zh"]), "compare")
             ab_button = label(gr.Button(TEXT["make_ab"]["zh"]), "make_ab")
             with gr.Row():
                 clip_a = label(gr.Video(label="A", interactive=False), "clip_a")
@@ -305,6 +366,15 @@ def build_app(config: StudioConfig) -> gr.Blocks:
             prefer_button = label(gr.Button(TEXT["submit_preference"]["zh"]), "submit_preference")
             export_button = label(gr.Button(TEXT["export"]["zh"]), "export")
             export_file = gr.File(interactive=False)
+
+        with gr.Accordion(TEXT["finetune"]["zh"], open=False):
+            with gr.Row():
+                head_steps = label(gr.Number(value=300, precision=0, minimum=1, label=TEXT["head_steps"]["zh"]),
+                                   "head_steps")
+                tune_steps = label(gr.Number(value=200, precision=0, minimum=1, label=TEXT["tune_steps"]["zh"]),
+                                   "tune_steps")
+            tune_button = label(gr.Button(TEXT["start_finetune"]["zh"]), "start_finetune")
+            tune_log = label(gr.Textbox(lines=8, interactive=False, label=TEXT["log"]["zh"]), "log")
 
         # ---- handlers
 
@@ -353,14 +423,13 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                 raise failure(error, lang) from None
 
         def on_render(first_only: bool):
-            def handler(text, choice, path, name, voice_id, style, rows, refine, lang, request: gr.Request,
+            def handler(text, choice, path, name, voice_id, pace, style, rows, refine, lang, request: gr.Request,
                         progress=gr.Progress()):  # noqa: B008 - Gradio injects progress through this default
-                sid = session_id(request)
-                table = rows.values.tolist() if hasattr(rows, "values") else rows
+                job_request = RenderRequest(text, choice, path, name, voice_id, float(pace), style, _table(rows),
+                                            refine, first_only=first_only)
                 try:
-                    job = render_job(config, sid, text, choice, path, name, voice_id, style, table or None, refine,
-                                     first_only, progress=lambda stage, done, total: progress(done / max(total, 1),
-                                                                                               desc=stage))
+                    job = render_job(config, session_id(request), job_request,
+                                     progress=lambda stage, done, total: progress(done / max(total, 1), desc=stage))
                 except AvatarError as error:
                     raise failure(error, lang) from None
                 return job["video"], job["files"], job, ""
@@ -375,12 +444,13 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                                       checkpoint_sha256=clip["checkpoint"]))
             return t("saved_rating", lang, id=number)
 
-        def on_ab(text, choice, path, name, voice_id, style, rows, lang, request: gr.Request):
+        def on_ab(text, choice, path, name, voice_id, pace, style, rows, compare, lang, request: gr.Request):
             sid = session_id(request)
-            table = rows.values.tolist() if hasattr(rows, "values") else rows
+            base = RenderRequest(text, choice, path, name, voice_id, float(pace), style, _table(rows), "gan",
+                                 first_only=True)
+            other = replace(base, refiner="none") if compare in (None, "", "none") else replace(base, gan_checkpoint=compare)
             try:
-                pair = [render_job(config, sid, text, choice, path, name, voice_id, style, table or None, refine, True)
-                        for refine in ("gan", "none")]
+                pair = [render_job(config, sid, job) for job in (base, other)]
             except AvatarError as error:
                 raise failure(error, lang) from None
             return pair[0]["video"], pair[1]["video"], pair
@@ -399,6 +469,42 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                 raise failure(error, lang) from None
             return t("saved_rating", lang, id=number)
 
+        def on_finetune(head: float, steps: float, lang: str, progress=gr.Progress()):  # noqa: B008 - Gradio injects it
+            lines: list[str] = []
+            events: queue.Queue = queue.Queue()
+
+            def report(phase: str, done: int, total: int) -> None:
+                events.put((phase, done, total))
+
+            def work() -> None:
+                try:
+                    events.put(("done", finetune_in_studio(config, int(head), int(steps), report)))
+                except AvatarError as error:
+                    events.put(("error", error.message(lang)))
+                except Exception as error:  # noqa: BLE001 - shown in the log, and logged with its traceback
+                    logger.exception("fine-tuning failed")
+                    events.put(("error", f"{type(error).__name__}: {error}"))
+
+            threading.Thread(target=work, name="studio-finetune", daemon=True).start()
+            while True:
+                event = events.get()
+                if event[0] == "error":
+                    raise gr.Error(event[1])
+                if event[0] == "done":
+                    path, manifest = event[1]
+                    head_scores = manifest["realism_head"]
+                    lines.append(t("finetune_done", lang, path=path, accuracy=head_scores["held_out_accuracy"],
+                                   before=manifest["reconstruction_before"]["gan_mouth_psnr"],
+                                   after=manifest["reconstruction_after"]["gan_mouth_psnr"]))
+                    choices = ["none", *list_checkpoints(config.checkpoints)]
+                    yield "\n".join(lines), gr.update(choices=choices, value=str(path))
+                    return
+                phase, done, total = event
+                progress(done / max(total, 1), desc=t(f"progress_finetune_{phase}", lang))
+                if done == total or done % 50 == 0:
+                    lines.append(f"{t(f'progress_finetune_{phase}', lang)}: {done}/{total}")
+                    yield "\n".join(lines), gr.update()
+
         def on_export(request: gr.Request):
             folder = new_job_folder(config.outputs, session_id(request))
             store.export_csv(folder / "ratings.csv")
@@ -413,15 +519,23 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         for trigger in (source.change, upload.change, profile.change):
             trigger(on_portrait, [source, upload, profile, language], preview_image)
         plan_button.click(on_plan, [script, preset, language], plan, api_name="plan")
-        inputs = [script, source, upload, profile, voice, preset, plan, refiner, language]
+        inputs = [script, source, upload, profile, voice, speed, preset, plan, refiner, language]
         preview_button.click(on_render(True), inputs, [video, downloads, last_clip, status], api_name="preview")
         render_button.click(on_render(False), inputs, [video, downloads, last_clip, status], api_name="render")
         score_button.click(on_score, [last_clip, score, language], status, api_name="rate")
-        ab_button.click(on_ab, [script, source, upload, profile, voice, preset, plan, language],
+        ab_button.click(on_ab, [script, source, upload, profile, voice, speed, preset, plan, compare, language],
                         [clip_a, clip_b, last_pair], api_name="ab")
         prefer_button.click(on_prefer, [last_pair, prefer, language], status, api_name="prefer")
         export_button.click(on_export, None, export_file, api_name="export")
+        tune_button.click(on_finetune, [head_steps, tune_steps, language], [tune_log, compare], api_name="finetune",
+                          concurrency_limit=1)
     return app
+
+
+def _table(rows) -> list[list] | None:
+    """Rows of a Gradio dataframe value (a pandas DataFrame or a list), None when empty."""
+    table = rows.values.tolist() if hasattr(rows, "values") else rows
+    return table or None
 
 
 def session_id(request: gr.Request | None) -> str:
@@ -473,6 +587,10 @@ def parse_arguments(argv: list[str] | None = None) -> StudioConfig:
     parser.add_argument("--ratings", type=Path, default=None, help="ratings database (default: OUTPUTS/ratings.db)")
     parser.add_argument("--profiles", type=Path, default=Path("profiles"), help="folder of avatar profiles")
     parser.add_argument("--concurrency", type=int, default=3, help="renders that may run at once")
+    parser.add_argument("--checkpoints", type=Path, default=StudioConfig.checkpoints,
+                        help="folder of face GAN checkpoints to compare and fine-tune")
+    parser.add_argument("--data", type=Path, default=StudioConfig.data,
+                        help="folder of training clips that fine-tuning from ratings uses")
     options = parser.parse_args(argv)
     auth = None
     if options.auth:
@@ -483,7 +601,7 @@ def parse_arguments(argv: list[str] | None = None) -> StudioConfig:
     return StudioConfig(host=options.host, port=options.port, auth=auth, outputs=options.outputs,
                         keep_hours=options.keep_hours, max_upload_mb=options.max_upload_mb,
                         ratings=options.ratings or options.outputs / "ratings.db", profiles=options.profiles,
-                        concurrency=options.concurrency)
+                        concurrency=options.concurrency, checkpoints=options.checkpoints, data=options.data)
 
 
 def main(argv: list[str] | None = None) -> None:

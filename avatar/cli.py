@@ -162,6 +162,9 @@ def _add_voice_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--voice", metavar="ID",
                          help=_help("voice id from 'avatar voices' (default: by language)",
                                     "声音编号，见 avatar voices（默认按语言选择）"))
+    command.add_argument("--speed", type=float, default=1.0,
+                         help=_help("speaking rate, 0.5 to 2 (default: 1, the voice's normal pace)",
+                                    "语速，0.5 到 2（默认 1，即正常语速）"))
     command.add_argument("--loudness", type=float, default=-16.0, metavar="LUFS",
                          help=_help("target loudness in LUFS, -40 to -5 (default: -16, for online video)",
                                     "目标响度（LUFS），-40 到 -5（默认 -16，适合网络视频）"))
@@ -249,7 +252,7 @@ def _render(script_source: str, output: Path, options: argparse.Namespace) -> No
         emotion=parse_emotion(options.emotion) if options.emotion else None,
         voice=options.voice, loudness_lufs=options.loudness, preset=options.preset,
         plan=getattr(options, "plan", None), refiner=options.refiner, avatar=options.avatar,
-        gan_checkpoint=options.gan_checkpoint,
+        gan_checkpoint=options.gan_checkpoint, speed=options.speed,
     )
     script = _read_script(script_source)
     progress = _ProgressPrinter()
@@ -283,7 +286,7 @@ def _say(options: argparse.Namespace) -> None:
 
     text = _read_stdin() if options.text == "-" else options.text
     emotion = parse_emotion(options.emotion) if options.emotion else None
-    utterance, plan = speak_text(text, options.output, options.lang, emotion, voice=options.voice,
+    utterance, plan = speak_text(text, options.output, options.lang, emotion, voice=options.voice, speed=options.speed,
                                  seed=options.seed, loudness_lufs=options.loudness)
     _print_notices(plan.warnings, utterance.failures)
     print(tr("done_say", path=str(options.output), seconds=utterance.duration, sample_rate=utterance.sample_rate))
@@ -297,7 +300,7 @@ def _demo(options: argparse.Namespace) -> None:
         script = (assets / f"demo_{language}.txt").read_text(encoding="utf-8")
         output = options.directory / f"demo_{language}.mp4"
         namespace = argparse.Namespace(portrait=None, lang=language, fps=25, size=options.size, background=None,
-                                       seed=0, emotion=None, voice=None, loudness=-16.0, preset=DEFAULT_PRESET,
+                                       seed=0, emotion=None, voice=None, loudness=-16.0, speed=1.0, preset=DEFAULT_PRESET,
                                        refiner=None, avatar=None, gan_checkpoint=None)
         _render_text(script, output, namespace)
 

@@ -452,6 +452,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "数字人档案已写入 {path}。渲染：avatar render 文稿.txt --avatar {path} -o 输出.mp4",
         "en": "Avatar profile written to {path}. Render with: avatar render SCRIPT.txt --avatar {path} -o OUT.mp4",
     },
+    "invalid_speed": {
+        "zh": "语速 {value} 无效，应在 {low} 到 {high} 之间（1 为正常语速）。",
+        "en": "The speed {value} is invalid; use {low} to {high} (1 is the normal pace).",
+    },
     "studio_empty_script": {
         "zh": "文稿是空的，请先输入要朗读的文字。",
         "en": "The script is empty. Type what the presenter should say.",

@@ -62,6 +62,7 @@ class RenderSettings:
             its fine-tuned generator replace `portrait` and the shipped generator.
         gan_checkpoint: a generator checkpoint to refine with, in place of the shipped
             one or the profile's (for example a fine-tuned version to compare).
+        speed: speaking rate, 0.5 to 2 (1 = the voice's normal pace).
     """
 
     portrait: Path | None = None
@@ -78,6 +79,7 @@ class RenderSettings:
     refiner: str | None = None
     avatar: Path | None = None
     gan_checkpoint: Path | None = None
+    speed: float = 1.0
 
     @property
     def chosen_refiner(self) -> str:
@@ -92,6 +94,10 @@ class RenderSettings:
 
         if self.language not in ("auto", "zh", "en"):
             raise AvatarError("invalid_language", value=self.language)
+        from voice.synthesize import SPEED_RANGE
+
+        if not SPEED_RANGE[0] <= self.speed <= SPEED_RANGE[1]:
+            raise AvatarError("invalid_speed", value=self.speed, low=SPEED_RANGE[0], high=SPEED_RANGE[1])
         if self.refiner is not None and self.refiner not in REFINERS:
             raise AvatarError("invalid_refiner", value=self.refiner, choices=", ".join(REFINERS))
         if self.avatar is not None and self.portrait is not None:
@@ -202,6 +208,7 @@ def render_script(
 
     # 4. Speak the plan.
     utterance = synthesize(plan, settings.voice, seed=settings.seed, loudness_lufs=settings.loudness_lufs,
+                           speed=settings.speed,
                            progress=lambda done, total: report("voice", done, total))
     lap("voice")
 
@@ -266,7 +273,7 @@ def load_face(settings: RenderSettings) -> tuple[Portrait, Generator | None]:
 
 def speak_text(text: str, output: Path, language: str = "auto", emotion: tuple[str, float] | None = None,
                voice: str | None = None, seed: int = 0,
-               loudness_lufs: float = -16.0) -> tuple[Utterance, EmotionPlan]:
+               loudness_lufs: float = -16.0, speed: float = 1.0) -> tuple[Utterance, EmotionPlan]:
     """Synthesise `text` to a 16-bit WAV at `output` (written atomically); return the utterance and plan."""
     import soundfile
 
@@ -278,7 +285,7 @@ def speak_text(text: str, output: Path, language: str = "auto", emotion: tuple[s
     check_seed(seed)
     check_loudness(loudness_lufs)
     plan = plan_script(text, language, emotion, voice)
-    utterance = synthesize(plan, voice, seed=seed, loudness_lufs=loudness_lufs)
+    utterance = synthesize(plan, voice, seed=seed, loudness_lufs=loudness_lufs, speed=speed)
     with atomic_path(output) as temporary:
         soundfile.write(temporary, utterance.waveform, utterance.sample_rate, subtype="PCM_16", format="WAV")
     logger.info("wrote %s (%.1f s)", output, utterance.duration)

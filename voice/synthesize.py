@@ -36,6 +36,9 @@ EMPTY_SENTENCE_MS = 300
 _QUOTE_LIMIT = 40
 
 
+# Whole-script speaking rates a listener still follows: half to twice the normal pace.
+SPEED_RANGE = (0.5, 2.0)
+
 @dataclass(frozen=True)
 class VoiceInfo:
     """A voice that `synthesize` can use.
@@ -170,7 +173,8 @@ def _silence(voice: VoiceInfo) -> tuple[np.ndarray, list[tuple[str, int]]]:
     return np.zeros(length, np.float32), [("sil", length)]
 
 
-def _speak_segment(segment: Segment, voice: VoiceInfo, seed: int) -> tuple[np.ndarray, list[tuple[str, int]]]:
+def _speak_segment(segment: Segment, voice: VoiceInfo, seed: int,
+                   speed: float = 1.0) -> tuple[np.ndarray, list[tuple[str, int]]]:
     """Speak one segment with its prosody; return its samples and (symbol, samples) spans."""
     text = _speakable_text(segment, voice)
     if not text:
@@ -181,7 +185,7 @@ def _speak_segment(segment: Segment, voice: VoiceInfo, seed: int) -> tuple[np.nd
     emotional = profile_for(segment.emotion, segment.intensity)
     profile = replace(
         emotional,
-        speed=emotional.speed * segment.prosody.rate,
+        speed=emotional.speed * segment.prosody.rate * speed,
         f0_shift=emotional.f0_shift * segment.prosody.pitch,
         gain_db=emotional.gain_db + segment.prosody.volume_db,
     )
@@ -202,6 +206,7 @@ def synthesize(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
     loudness_lufs: float | None = DEFAULT_LOUDNESS_LUFS,
+    speed: float = 1.0,
 ) -> Utterance:
     """Speak every segment of `plan` with its emotion.
 
@@ -214,6 +219,8 @@ def synthesize(
         progress: called as `progress(done, total)` after each segment.
         loudness_lufs: integrated loudness of the result (ITU-R BS.1770), never clipping;
             None keeps each sentence's own level.
+        speed: speaking rate for the whole script, multiplying each emotion's own
+            rate and any SSML rate (1 = the voice's normal pace, SPEED_RANGE).
 
     Returns:
         The Utterance: phonemes carry their segment's index, and each segment's
@@ -227,6 +234,8 @@ def synthesize(
             fails among others becomes silence and is listed in `failures`.
     """
     # 1. Check the inputs and choose the voice.
+    if not SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]:
+        raise AvatarError("invalid_speed", value=speed, low=SPEED_RANGE[0], high=SPEED_RANGE[1])
     info = _check_inputs(plan, voice)
     total = len(plan.segments)
 
@@ -245,7 +254,7 @@ def synthesize(
             phonemes.append(Phoneme("sil", position, position + lead, segment.index))
             position += lead
         try:
-            waveform, spans = _speak_segment(segment, info, seed)
+            waveform, spans = _speak_segment(segment, info, seed, speed)
         except AvatarError as error:
             # One sentence the voice cannot speak must not cost the others: it becomes a
             # short silence and is reported by index. A plan with no spoken sentence fails.

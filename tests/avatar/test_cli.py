@@ -289,3 +289,24 @@ def test_usage_errors_one_translated_line(arguments, english, chinese, capsys):
         assert expected in err
         assert len(err.strip().splitlines()) == 1
         assert "--help" in err
+
+
+def test_speed_changes_duration(tmp_path, capsys):
+    durations = {}
+    for speed in ("0.7", "1.5"):
+        status, out, err = run_cli(["say", "Good evening, here is the news for today.", "-o",
+                                    str(tmp_path / f"{speed}.wav"), "--speed", speed], capsys)
+        assert status == 0, err
+        import soundfile
+
+        durations[speed] = soundfile.info(str(tmp_path / f"{speed}.wav")).duration
+    assert durations["0.7"] > durations["1.5"] * 1.5
+
+
+def test_speed_out_of_range_rejected_before_work(tmp_path, capsys):
+    (tmp_path / "s.txt").write_text("Hello.", encoding="utf-8")
+    status, _, err = run_cli(["render", str(tmp_path / "s.txt"), "-o", str(tmp_path / "o.mp4"), "--speed", "0.1"],
+                             capsys)
+    assert status == 2
+    assert "0.5 to 2.0" in err
+    assert not (tmp_path / "o.mp4").exists()

@@ -37,7 +37,7 @@ def _client(config: StudioConfig) -> Client:
 
 def _preview(client: Client, script: str = SCRIPT, refiner: str = "none"):
     rows = client.predict(script, "vlog", "en", api_name="/plan")
-    return client.predict(script, "default", None, None, "", "vlog", rows, refiner, api_name="/preview")
+    return client.predict(script, "default", None, None, "", 1.0, "vlog", rows, refiner, api_name="/preview")
 
 
 def test_plan_table_rows(studio):
@@ -76,7 +76,7 @@ def test_rating_before_render_is_refused(studio):
 def test_empty_script_error_in_ui_language(studio):
     client = _client(studio)
     with pytest.raises(Exception) as caught:
-        client.predict("   ", "default", None, None, "", "vlog", EMPTY_PLAN, "none", api_name="/preview")
+        client.predict("   ", "default", None, None, "", 1.0, "vlog", EMPTY_PLAN, "none", api_name="/preview")
     assert "文稿是空的" in str(caught.value)
 
 
@@ -128,3 +128,40 @@ def test_old_job_folders_removed(tmp_path):
     assert remove_old_jobs(tmp_path, keep_hours=24) == 1
     assert not job.exists()
     assert fresh.exists()
+
+
+def test_finetune_from_studio_ratings(tmp_path):
+    """Ratings collected through the studio fine-tune a checkpoint into a new version offered for A/B."""
+    from face_gan.data import extract_pairs
+    from face_gan.models import GeneratorConfig
+    from face_gan.refiner import save_generator
+    from face_gan.train import TrainConfig, load_run_models, train
+
+    videos = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "videos"
+    if not videos.is_dir():
+        pytest.skip(f"real test videos not found at {videos}")
+    data = tmp_path / "clips"
+    data.mkdir()
+    (data / "emo_happy_eamm.mp4").symlink_to(videos / "emo_happy_eamm.mp4")
+    checkpoints = tmp_path / "checkpoints"
+    small = GeneratorConfig(widths=(8, 16, 16, 16, 16), embedding=8, condition=16)
+    train(tmp_path / "run", [extract_pairs(videos / "emo_happy_eamm.mp4", max_frames=8)], [],
+          TrainConfig(steps=1, batch_size=2, warmup_steps=0, generator=small.to_dict()))
+    generator, discriminator, _, _ = load_run_models(tmp_path / "run")
+    save_generator(generator, checkpoints / "face_gan.pt", discriminator)
+
+    config = StudioConfig(port=_free_port(), outputs=tmp_path / "outputs", ratings=tmp_path / "ratings.db",
+                          profiles=tmp_path / "profiles", checkpoints=checkpoints, data=data)
+    app = launch(config, block=False)
+    try:
+        client = _client(config)
+        for score, script in enumerate(["One test.", "Two tests.", "Three tests.", "Four tests."], start=2):
+            _preview(client, script)
+            client.predict(score, api_name="/rate")
+        log, compare = client.predict(3, 2, api_name="/finetune")
+    finally:
+        app.close()
+    assert (checkpoints / "face_gan.ft1.pt").is_file()
+    assert str(checkpoints / "face_gan.ft1.pt") in log
+    assert compare["value"] == str(checkpoints / "face_gan.ft1.pt")
+    assert [str(checkpoints / "face_gan.pt")] * 2 in compare["choices"]
