@@ -517,7 +517,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         script.change(on_script, script, detected)
         normalize_button.click(on_normalize, [script, language], normalized, api_name="normalize")
         for trigger in (source.change, upload.change, profile.change):
-            trigger(on_portrait, [source, upload, profile, language], preview_image)
+            trigger(on_portrait, [source, upload, profile, language], preview_image, api_name="portrait")
         plan_button.click(on_plan, [script, preset, language], plan, api_name="plan")
         inputs = [script, source, upload, profile, voice, speed, preset, plan, refiner, language]
         preview_button.click(on_render(True), inputs, [video, downloads, last_clip, status], api_name="preview")

@@ -165,3 +165,37 @@ def test_finetune_from_studio_ratings(tmp_path):
     assert str(checkpoints / "face_gan.ft1.pt") in log
     assert compare["value"] == str(checkpoints / "face_gan.ft1.pt")
     assert [str(checkpoints / "face_gan.pt")] * 2 in compare["choices"]
+
+
+def test_portrait_without_face_gets_guidance(studio, tmp_path):
+    from gradio_client import handle_file
+    from PIL import Image
+
+    blank = tmp_path / "wall.png"
+    Image.new("RGB", (400, 400), (120, 130, 140)).save(blank)
+    with pytest.raises(Exception) as caught:
+        _client(studio).predict("upload", handle_file(str(blank)), None, api_name="/portrait")
+    assert "没有找到人脸" in str(caught.value)
+
+
+def test_portrait_preview_draws_landmarks(studio):
+    preview = _client(studio).predict("default", None, None, api_name="/portrait")
+    from PIL import Image
+
+    with Image.open(preview) as image:
+        assert image.width >= 256
+
+
+def test_password_required_when_set(tmp_path):
+    config = StudioConfig(port=_free_port(), outputs=tmp_path / "outputs", ratings=tmp_path / "ratings.db",
+                          profiles=tmp_path / "profiles", auth=("editor", "s3cret"))
+    app = launch(config, block=False)
+    try:
+        with pytest.raises(Exception) as caught:  # noqa: B017 - gradio_client raises its own error types here
+            _client(config).predict(SCRIPT, "news", api_name="/plan")
+        assert "401" in str(caught.value) or "auth" in str(caught.value).lower()
+        client = Client(f"http://127.0.0.1:{config.port}/", auth=("editor", "s3cret"), verbose=False)
+        rows = client.predict(SCRIPT, "news", api_name="/plan")
+        assert len(rows["data"]) == 2
+    finally:
+        app.close()
