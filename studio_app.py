@@ -3,10 +3,11 @@
     python studio_app.py [--host 127.0.0.1] [--port 7860] [--auth USER:PASSWORD]
     avatar studio [same options]
 
-Flows: script (samples, language detection, normalisation), avatar (default,
-upload or profile, shown with its landmarks), voice, emotion plan (an
-editable table), a preview of the first sentence, the full render with
-downloads, and realism ratings (1-5 and A/B) stored in SQLite.
+Flows: the script (samples, language detection, normalisation), the avatar
+(default, upload or profile, shown with its landmarks), voice and speed, the
+emotion plan as an editable table, a preview of the first sentence and the
+full render with downloads. Realism ratings (1-5 and A/B) go to SQLite, and
+a panel fine-tunes the GAN from them.
 
 Only this file imports gradio. Errors from the core packages arrive as
 AvatarError and are shown in the session's UI language.
@@ -175,7 +176,7 @@ def list_profiles(folder: Path) -> list[str]:
 
 
 def landmark_preview(portrait_path: Path | None) -> np.ndarray:
-    """The portrait with its detected landmarks drawn on it (raises AvatarError without a face)."""
+    """Draw the detected landmarks on the portrait; raise AvatarError when it has no face."""
     import cv2
 
     from avatar.face import load_portrait
@@ -214,7 +215,7 @@ def remove_old_jobs(outputs: Path, keep_hours: float, now: float | None = None) 
 
 @dataclass(frozen=True)
 class RenderRequest:
-    """What one render or preview in the studio asks for."""
+    """The inputs of one render or preview in the studio."""
 
     script: str
     source: str = "default"
@@ -539,7 +540,7 @@ def _table(rows) -> list[list] | None:
 
 
 def session_id(request: gr.Request | None) -> str:
-    """An anonymous id for the browser session: a hash of Gradio's session, never the raw value."""
+    """Return an anonymous id for the browser session: a hash of Gradio's session id, never the raw value."""
     import hashlib
 
     raw = getattr(request, "session_hash", None) or "anonymous"

@@ -1,8 +1,9 @@
 """Prove that ratings improve the face GAN, with a scripted rater in place of people.
 
 The scripted rater is a deterministic function of a measurable property of
-the frames: the sharpness (variance of the Laplacian) of the mouth region of
-the aligned face crop, on a log scale from 10 (score 1) to 500 (score 5).
+the frames. It takes the sharpness (variance of the Laplacian) of the mouth
+region of the aligned face crop, on a log scale from 10 (score 1) to 500
+(score 5).
 Real video frames score 4-5; a blur of sigma 1 costs about one point.
 
 1. Render the training sentences on the training portraits with the base
@@ -101,7 +102,9 @@ def main() -> None:
                                  settings={"refiner": refiner, "portrait": portrait},
                                  checkpoint_sha256=base_sha if refiner == "gan" else None))
             (a, score_a), (b, score_b) = clips["gan"], clips["none"]
-            preferred = "a" if score_a > score_b else "b" if score_b > score_a else "same"
+            preferred = "same"
+            if score_a != score_b:
+                preferred = "a" if score_a > score_b else "b"
             store.add(Rating(kind="preference", clip=a.name, other_clip=b.name, preferred=preferred, rater="scripted",
                              checkpoint_sha256=base_sha))
 

@@ -79,7 +79,7 @@ class RealismHead(nn.Module):
 
 
 def held_out(rating: Rating) -> bool:
-    """Whether a rating belongs to the held-out fifth (stable: by a hash of its id)."""
+    """Return whether a rating belongs to the held-out fifth, decided by a hash of its id so it never changes."""
     digest = hashlib.sha256(f"rating:{rating.id}".encode()).digest()
     return digest[0] < 256 * HELD_OUT_SHARE
 

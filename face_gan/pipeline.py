@@ -72,7 +72,7 @@ def split_holdout(clips: list[ClipPairs], holdout: tuple[str, ...]) -> tuple[lis
 
 
 def choose_holdout(names: list[str], requested: tuple[str, ...] | None) -> tuple[str, ...]:
-    """The clips to hold out: the requested ones, else the default pair, else the last clip by name."""
+    """Return the clips to hold out: the requested ones, else the default pair, else the last clip by name."""
     if requested:
         return requested
     if all(name in names for name in DEFAULT_HOLDOUT):

@@ -141,7 +141,7 @@ def _personalise_into(video: Path, digest: str, output: Path, init: Path | None,
     clip = load_or_extract(video, cache, max_frames)
     training, validation = split_clip(clip)
 
-    # 3. Fine-tune from `init`. The generator already knows the task, so there is
+    # 3. Fine-tune from `init`. The generator is already trained for the task, so there is
     #    no reconstruction-only warm-up and the adversarial terms start at once.
     config = TrainConfig(steps=steps, warmup_steps=0, sample_every=max(50, steps // 4), eval_every=max(50, steps // 4),
                          checkpoint_every=max(50, steps // 4), log_every=max(5, steps // 30))
