@@ -430,7 +430,8 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                                             refine, first_only=first_only)
                 try:
                     job = render_job(config, session_id(request), job_request,
-                                     progress=lambda stage, done, total: progress(done / max(total, 1), desc=stage))
+                                     progress=lambda stage, done, total: progress(
+                                         done / max(total, 1), desc=translate(f"progress_{stage}", lang)))
                 except AvatarError as error:
                     raise failure(error, lang) from None
                 return job["video"], job["files"], job, ""
