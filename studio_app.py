@@ -86,6 +86,23 @@ TEXT: dict[str, dict[str, str]] = {
     "saved_rating": {"zh": "已保存第 {id} 条评分。", "en": "Saved rating {id}."},
     "need_render": {"zh": "请先渲染或预览一段视频。", "en": "Render or preview a clip first."},
     "need_ab": {"zh": "请先生成 A/B 对比。", "en": "Make an A/B pair first."},
+    "gan_unavailable": {
+        "zh": "人脸 GAN 模型不可用（{reason}）。请在“人脸精修”中选择 none。",
+        "en": "The face GAN model is not available ({reason}). Choose none under Face refiner.",
+    },
+    "plan_stale": {
+        "zh": "文稿在分析情绪之后改动过（第 {index} 句不一致）。请再点一次“分析情绪”。",
+        "en": "The script changed after the emotions were planned (sentence {index} differs). Click Plan emotions again.",
+    },
+    "plan_stale_count": {
+        "zh": "文稿在分析情绪之后改动过，句数不同。请再点一次“分析情绪”。",
+        "en": "The script changed after the emotions were planned and has another number of sentences. Click Plan emotions again.",
+    },
+    "profile_broken": {
+        "zh": "这个数字人档案已损坏，请选择其他档案或重新生成。",
+        "en": "This avatar profile is damaged. Pick another one or make it again.",
+    },
+    "whole_score": {"zh": "评分应为 1 到 5 的整数。", "en": "The rating must be a whole number from 1 to 5."},
     "no_face_help": {
         "zh": "没有找到人脸。请换一张正面、光线充足、脸部占画面至少十分之一的照片。",
         "en": "No face was found. Use a frontal, well-lit photo in which the face fills at least a tenth of the height.",
@@ -195,8 +212,11 @@ def new_job_folder(outputs: Path, session: str) -> Path:
     return folder
 
 
-def remove_old_jobs(outputs: Path, keep_hours: float, now: float | None = None) -> int:
-    """Delete job folders older than `keep_hours`; return how many were removed."""
+def remove_old_jobs(outputs: Path, keep_hours: float, now: float | None = None, keep: set[Path] | None = None) -> int:
+    """Delete job folders older than `keep_hours`, except those in `keep`; return how many were removed.
+
+    The studio keeps the folders of rated clips, because fine-tuning from the ratings reads them.
+    """
     if not outputs.is_dir():
         return 0
     limit = (now or time.time()) - keep_hours * 3600
@@ -205,7 +225,7 @@ def remove_old_jobs(outputs: Path, keep_hours: float, now: float | None = None) 
         if not session.is_dir():
             continue
         for job in session.iterdir():
-            if job.is_dir() and job.stat().st_mtime < limit:
+            if job.is_dir() and job.stat().st_mtime < limit and job.resolve() not in (keep or set()):
                 shutil.rmtree(job, ignore_errors=True)
                 removed += 1
         if not any(session.iterdir()):
@@ -252,7 +272,11 @@ def render_job(config: StudioConfig, session: str, request: RenderRequest, progr
         gan_checkpoint=Path(request.gan_checkpoint) if request.gan_checkpoint else None,
         size=PREVIEW_SIZE if request.first_only else request.size)
     output = folder / ("preview.mp4" if request.first_only else "video.mp4")
-    result = render_script(script, output, settings, progress)
+    try:
+        result = render_script(script, output, settings, progress)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return {"video": str(result.video), "files": [str(result.video), str(result.subtitles), str(result.timeline)],
             "settings": {"preset": request.preset, "refiner": settings.chosen_refiner, "voice": request.voice,
                          "speed": request.speed, "source": request.source, "profile": request.profile,
@@ -265,12 +289,13 @@ def finetune_in_studio(config: StudioConfig, head_steps: int, steps: int, report
     """Fine-tune the newest checkpoint from the studio's ratings; the new version lands beside it."""
     from face_gan import DEFAULT_HOLDOUT
     from face_gan.data import find_videos
-    from face_gan.finetune import FinetuneConfig, finetune_from_ratings
+    from face_gan.finetune import FinetuneConfig, check_finetune_inputs, finetune_from_ratings
     from face_gan.pipeline import load_clips, split_holdout
     from face_gan.refiner import default_gan_checkpoint
 
     existing = list_checkpoints(config.checkpoints)
     base = Path(existing[-1]) if existing else default_gan_checkpoint()
+    check_finetune_inputs(config.ratings, base)  # fail in a second, not after extracting training clips
     clips, _ = load_clips(find_videos(config.data))
     holdout = tuple(name for name in DEFAULT_HOLDOUT if name in {clip.name for clip in clips})
     training, validation = split_holdout(clips, holdout) if holdout else (clips, [])
@@ -315,6 +340,15 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         return component
 
     def failure(error: AvatarError, language: str) -> gr.Error:
+        # Messages written for the command line name options; in the studio, point to the control instead.
+        if error.key in ("gan_checkpoint_missing", "gan_checkpoint_invalid"):
+            return gr.Error(t("gan_unavailable", language, reason=error.params.get("reason", error.params.get("path"))))
+        if error.key == "plan_text_mismatch":
+            return gr.Error(t("plan_stale", language, index=error.params["index"]))
+        if error.key == "plan_length_mismatch":
+            return gr.Error(t("plan_stale_count", language))
+        if error.key in ("profile_invalid", "profile_missing"):
+            return gr.Error(t("profile_broken", language))
         return gr.Error(error.message(language))
 
     # Gradio's own copies of uploads and outputs go after the same time as the job folders.
@@ -336,7 +370,8 @@ def build_app(config: StudioConfig) -> gr.Blocks:
             with gr.Column(scale=2):
                 source = label(gr.Radio(choices=[(SOURCE_NAMES[key]["zh"], key) for key in SOURCES], value="default",
                                         label=TEXT["avatar_source"]["zh"]), "avatar_source")
-                upload = label(gr.Image(type="filepath", label=TEXT["upload"]["zh"], sources=["upload"]), "upload")
+                # A file input, not gr.Image: a non-image upload then reaches our loader and its translated message.
+                upload = label(gr.File(file_types=["image"], type="filepath", label=TEXT["upload"]["zh"]), "upload")
                 profile = label(gr.Dropdown(choices=list_profiles(config.profiles), label=TEXT["profile"]["zh"]), "profile")
                 preview_image = label(gr.Image(label=TEXT["landmarks"]["zh"], interactive=False), "landmarks")
                 voice = label(gr.Dropdown(choices=voices, value="", label=TEXT["voice"]["zh"]), "voice")
@@ -350,11 +385,11 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         with gr.Row():
             preview_button = label(gr.Button(TEXT["preview"]["zh"]), "preview")
             render_button = label(gr.Button(TEXT["render"]["zh"], variant="primary"), "render")
-        video = label(gr.Video(label=TEXT["video"]["en"], interactive=False), "video")
+        video = label(gr.Video(label=TEXT["video"]["zh"], interactive=False), "video")
         downloads = label(gr.File(label=TEXT["downloads"]["zh"], file_count="multiple", interactive=False), "downloads")
         status = label(gr.Markdown(), "status")
 
-        with gr.Accordion(TEXT["rate"]["zh"], open=True):
+        with label(gr.Accordion(TEXT["rate"]["zh"], open=True), "rate"):
             score = label(gr.Slider(1, 5, value=3, step=1, label=TEXT["score"]["zh"]), "score")
             score_button = label(gr.Button(TEXT["submit_score"]["zh"]), "submit_score")
             compare = label(gr.Dropdown(choices=["none", *list_checkpoints(config.checkpoints)], value="none",
@@ -368,7 +403,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
             export_button = label(gr.Button(TEXT["export"]["zh"]), "export")
             export_file = gr.File(interactive=False)
 
-        with gr.Accordion(TEXT["finetune"]["zh"], open=False):
+        with label(gr.Accordion(TEXT["finetune"]["zh"], open=False), "finetune"):
             with gr.Row():
                 head_steps = label(gr.Number(value=300, precision=0, minimum=1, label=TEXT["head_steps"]["zh"]),
                                    "head_steps")
@@ -380,15 +415,23 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         # ---- handlers
 
         def switch_language(choice: str):
-            updates = [gr.update(label=t(key, choice)) if not isinstance(component, gr.Button)
-                       else gr.update(value=t(key, choice)) for component, key in labelled]
+            updates = []
+            for component, key in labelled:
+                if isinstance(component, gr.Button):
+                    updates.append(gr.update(value=t(key, choice)))
+                elif component is source:
+                    updates.append(gr.update(label=t(key, choice),
+                                             choices=[(SOURCE_NAMES[name][choice], name) for name in SOURCES]))
+                else:
+                    updates.append(gr.update(label=t(key, choice)))
             return [choice, f"## {t('title', choice)}", *updates]
 
         def pick_sample(name):
             return samples.get(name, "")
 
         def on_script(text: str):
-            return detect_script_language(text)
+            # A plan made for the old text no longer matches it.
+            return detect_script_language(text), None
 
         def on_normalize(text: str, lang: str):
             try:
@@ -441,6 +484,8 @@ def build_app(config: StudioConfig) -> gr.Blocks:
             sid = session_id(request)
             if not clip:
                 raise gr.Error(t("need_render", lang))
+            if value is None or float(value) != int(value):
+                raise gr.Error(t("whole_score", lang))
             number = store.add(Rating(kind="score", clip=clip["video"], score=int(value), rater=sid,
                                       frame_start=0, frame_end=clip["frames"] - 1, settings=clip["settings"],
                                       checkpoint_sha256=clip["checkpoint"]))
@@ -516,10 +561,14 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         app.load(None, None, switch, js="() => (navigator.language || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en'")
         switch.change(switch_language, switch, [language, heading, *[component for component, _ in labelled]])
         sample.change(pick_sample, sample, script)
-        script.change(on_script, script, detected)
+        script.input(on_script, script, [detected, plan])
+        sample.change(on_script, sample, [detected, plan])
         normalize_button.click(on_normalize, [script, language], normalized, api_name="normalize")
-        for trigger in (source.change, upload.change, profile.change):
+        for trigger in (source.change, profile.change):
             trigger(on_portrait, [source, upload, profile, language], preview_image, api_name="portrait")
+        # An upload makes the uploaded photo the portrait; changing the source then shows its landmarks.
+        upload.upload(lambda: "upload", None, source).then(
+            on_portrait, [source, upload, profile, language], preview_image)
         plan_button.click(on_plan, [script, preset, language], plan, api_name="plan")
         inputs = [script, source, upload, profile, voice, speed, preset, plan, refiner, language]
         preview_button.click(on_render(True), inputs, [video, downloads, last_clip, status], api_name="preview")
@@ -554,10 +603,22 @@ def _default_refiner() -> str:
     return DEFAULT_REFINER
 
 
+def _rated_job_folders(ratings: Path) -> set[Path]:
+    from avatar.ratings import RatingStore
+
+    folders = set()
+    for rating in RatingStore(ratings).all():
+        for clip in (rating.clip, rating.other_clip):
+            if clip:
+                folders.add(Path(clip).resolve().parent)
+    return folders
+
+
 def _start_cleaner(config: StudioConfig) -> None:
     def loop() -> None:
         while True:
-            removed = remove_old_jobs(config.outputs, config.keep_hours)
+            rated = _rated_job_folders(config.ratings)
+            removed = remove_old_jobs(config.outputs, config.keep_hours, keep=rated)
             if removed:
                 logger.info("removed %d job folders older than %.1f h", removed, config.keep_hours)
             time.sleep(600)

@@ -220,7 +220,7 @@ def _personalise(options: argparse.Namespace) -> None:
 
 def _finetune(options: argparse.Namespace) -> None:
     from face_gan.data import find_videos
-    from face_gan.finetune import FinetuneConfig, finetune_from_ratings
+    from face_gan.finetune import FinetuneConfig, check_finetune_inputs, finetune_from_ratings
     from face_gan.pipeline import load_clips, split_holdout
     from face_gan.refiner import default_gan_checkpoint
 
@@ -228,6 +228,7 @@ def _finetune(options: argparse.Namespace) -> None:
         if value < 1:
             raise AvatarError("invalid_count", option=option, value=value)
     base = options.base or default_gan_checkpoint()
+    check_finetune_inputs(options.ratings, base)  # fail in a second, not after extracting training clips
     data = options.data or default_video_folder()
     clips, _ = load_clips(find_videos(data), max_frames=options.max_frames)
     holdout = tuple(name for name in DEFAULT_HOLDOUT if name in {clip.name for clip in clips})

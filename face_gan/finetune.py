@@ -240,6 +240,26 @@ def finetune_generator(generator: Generator, head: RealismHead, clips: list[Clip
     return tuned.eval()
 
 
+def check_finetune_inputs(ratings_db: Path, base: Path) -> tuple[list[Rating], Generator, Discriminator]:
+    """Load the ratings and the base checkpoint, or raise before any slow work starts.
+
+    Raises:
+        AvatarError: no database, fewer than MIN_RATINGS ratings, or a base
+            checkpoint that is missing or has no discriminator.
+    """
+    from face_gan.refiner import load_checkpoint
+
+    if not ratings_db.is_file():
+        raise AvatarError("file_not_found", path=str(ratings_db))
+    ratings = RatingStore(ratings_db).all()
+    if len(ratings) < MIN_RATINGS:
+        raise AvatarError("too_few_ratings", count=len(ratings), minimum=MIN_RATINGS)
+    generator, discriminator = load_checkpoint(base)
+    if discriminator is None:
+        raise AvatarError("gan_checkpoint_no_discriminator", path=str(base))
+    return ratings, generator, discriminator
+
+
 def next_version_path(base: Path) -> Path:
     """Return `<stem>.ftN.pt` beside the base checkpoint, with N one above the highest there."""
     stem = base.name.split(".ft")[0].removesuffix(".pt")
@@ -257,18 +277,11 @@ def finetune_from_ratings(ratings_db: Path, base: Path, clips: list[ClipPairs], 
         clips: training pairs for phase 2; validation: held-out pairs for the PSNR check.
         clip_root: folder that relative clip paths in the ratings are resolved against.
     """
-    from face_gan.refiner import load_checkpoint, save_generator
+    from face_gan.refiner import save_generator
     from face_gan.train import _validation_batch, evaluate_pairs
 
     config = config or FinetuneConfig()
-    if not ratings_db.is_file():
-        raise AvatarError("file_not_found", path=str(ratings_db))
-    ratings = RatingStore(ratings_db).all()
-    if len(ratings) < MIN_RATINGS:
-        raise AvatarError("too_few_ratings", count=len(ratings), minimum=MIN_RATINGS)
-    generator, discriminator = load_checkpoint(base)
-    if discriminator is None:
-        raise AvatarError("gan_checkpoint_no_discriminator", path=str(base))
+    ratings, generator, discriminator = check_finetune_inputs(ratings_db, base)
 
     cache = _ClipCache(clip_root or ratings_db.parent)
     head, head_scores = train_head(discriminator, ratings, cache, config, report)

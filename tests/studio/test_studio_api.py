@@ -125,9 +125,13 @@ def test_old_job_folders_removed(tmp_path):
 
     old = time.time() - 48 * 3600
     os.utime(job, (old, old))
-    assert remove_old_jobs(tmp_path, keep_hours=24) == 1
+    rated = tmp_path / "session" / "rated"
+    rated.mkdir()
+    os.utime(rated, (old, old))
+    assert remove_old_jobs(tmp_path, keep_hours=24, keep={rated.resolve()}) == 1
     assert not job.exists()
     assert fresh.exists()
+    assert rated.exists()
 
 
 def test_finetune_from_studio_ratings(tmp_path):
@@ -200,3 +204,21 @@ def test_password_required_when_set(tmp_path):
         assert len(rows["data"]) == 2
     finally:
         app.close()
+
+
+def test_plan_for_old_script_asks_to_plan_again(studio):
+    client = _client(studio)
+    rows = client.predict("今天天气很好。我们去公园散步吧！", "vlog", api_name="/plan")
+    with pytest.raises(Exception) as caught:  # noqa: B017 - gradio_client reports the handler's gr.Error as AppError
+        client.predict("今天天气非常好。我们去公园散步吧！", "default", None, None, "", 1.0, "vlog", rows, "none",
+                       api_name="/preview")
+    assert "请再点一次“分析情绪”" in str(caught.value)
+    assert "avatar plan" not in str(caught.value)
+
+
+def test_fractional_rating_rejected(studio):
+    client = _client(studio)
+    _preview(client)
+    with pytest.raises(Exception) as caught:  # noqa: B017 - gradio_client reports the handler's gr.Error as AppError
+        client.predict(3.6, api_name="/rate")
+    assert "整数" in str(caught.value)
