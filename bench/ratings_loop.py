@@ -2,9 +2,8 @@
 
 The scripted rater is a deterministic function of a measurable property of
 the frames. It takes the sharpness (variance of the Laplacian) of the mouth
-region of the aligned face crop, on a log scale from 10 (score 1) to 500
-(score 5).
-Real video frames score 4-5; a blur of sigma 1 costs about one point.
+region of the aligned face crop, on a log scale from 100 (score 1) to 320
+(score 5), the range rendered 256 px clips span.
 
 1. Render the training sentences on the training portraits with the base
    checkpoint and warp-only; the rater scores each clip and states a
@@ -31,7 +30,8 @@ from face_gan.align import crop_affine, transform_points, warp_crop
 from face_gan.data import track_video
 from face_gan.metrics import mouth_region, sharpness
 
-SHARPNESS_RANGE = (10.0, 500.0)
+# Mouth sharpness of rendered 256 px clips spans about 100 to 300 (real video frames: 400 to 700).
+SHARPNESS_RANGE = (100.0, 320.0)
 PSNR_TOLERANCE_DB = 0.5
 TRAIN_SENTENCES = (
     "[happy] Welcome back, it is great to see you all again!",
@@ -47,8 +47,8 @@ TRAIN_PORTRAITS = ("p01_real_frontal_woman_people0.png", "p04_real_glasses_man_d
 HELD_OUT_PORTRAITS = ("p02_real_frontal_man_mead60.png", "p09_real_neutral_sad1.png")
 
 
-def scripted_score(video: Path, max_frames: int = 200) -> int:
-    """Rate a clip from 1 to 5 by the median mouth sharpness of its frames (see the module docstring)."""
+def scripted_score(video: Path, max_frames: int = 200, sharpness_range: tuple[float, float] = SHARPNESS_RANGE) -> int:
+    """Rate a clip from 1 to 5 by the median mouth sharpness of its frames, on a log scale over `sharpness_range`."""
     values = []
     for index, (image, points) in enumerate(track_video(video, max_frames)):
         if points is None or index % 4:
@@ -58,7 +58,7 @@ def scripted_score(video: Path, max_frames: int = 200) -> int:
         values.append(sharpness(crop, mouth_region(transform_points(affine, points), crop.shape[0])))
     if not values:
         return 1
-    low, high = np.log(SHARPNESS_RANGE[0]), np.log(SHARPNESS_RANGE[1])
+    low, high = np.log(sharpness_range[0]), np.log(sharpness_range[1])
     share = np.clip((np.log(max(float(np.median(values)), 1e-6)) - low) / (high - low), 0.0, 1.0)
     return int(round(1 + 4 * share))
 
@@ -66,6 +66,8 @@ def scripted_score(video: Path, max_frames: int = 200) -> int:
 def render_clip(text: str, portrait: Path, output: Path, refiner: str, checkpoint: Path | None) -> Path:
     from avatar.pipeline import RenderSettings, render_script
 
+    if output.is_file():  # a rerun with --work reuses finished renders
+        return output
     render_script(text, output, RenderSettings(portrait=portrait, language="en", size=256, refiner=refiner,
                                                gan_checkpoint=checkpoint))
     return output
@@ -82,11 +84,17 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, default=default_gan_checkpoint())
+    parser.add_argument("--work", type=Path, default=None, help="folder for renders and ratings (reused when rerun)")
     parser.add_argument("--record", action="store_true", help="append the table to docs/benchmarks.md")
     options = parser.parse_args()
     data = require_data()
     portraits = data / "portraits"
-    work = Path(tempfile.mkdtemp(prefix="ratings-loop-"))
+    work = options.work or Path(tempfile.mkdtemp(prefix="ratings-loop-"))
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "ratings.db").unlink(missing_ok=True)
+    (work / "face_gan.ft1.pt").unlink(missing_ok=True)
+    for stale in work.glob("held*-fine-tuned.*"):
+        stale.unlink()
     base_sha = file_sha256(options.base)
 
     # 1. Render and rate the training clips.

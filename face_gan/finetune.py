@@ -44,6 +44,7 @@ FRAMES_PER_CLIP = 8
 # Every rating whose id hashes into this share is held out of the head's training.
 HELD_OUT_SHARE = 0.2
 MIN_RATINGS = 4
+GRADIENT_CLIP = 1.0
 
 
 @dataclass(frozen=True)
@@ -229,11 +230,14 @@ def finetune_generator(generator: Generator, head: RealismHead, clips: list[Clip
         output, _ = tuned(*inputs)
         with torch.no_grad():
             anchor, _ = base(*inputs)
-        realism = head(output, batch["landmarks"], batch["label"]).mean()
-        loss = (-config.realism_weight * realism + config.anchor_weight * F.l1_loss(output, anchor)
+        # softplus(-score) saturates once the head rates a crop as real, so the generator cannot
+        # buy unbounded realism with garbage that the head was never trained on.
+        unreal = F.softplus(-head(output, batch["landmarks"], batch["label"])).mean()
+        loss = (config.realism_weight * unreal + config.anchor_weight * F.l1_loss(output, anchor)
                 + config.l1_weight * F.l1_loss(output, batch["target"]))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(tuned.parameters(), GRADIENT_CLIP)
         optimizer.step()
         if report is not None:
             report("generator", step + 1, config.generator_steps)
