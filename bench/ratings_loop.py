@@ -147,7 +147,8 @@ def main() -> None:
     print(f"work folder: {work}")
     if options.record:
         record("Fine-tuning from ratings (scripted rater)", f"python -m bench.ratings_loop --base {options.base}",
-               "Scripted rater: median mouth sharpness on a log scale, 10 -> 1 and 500 -> 5.", text)
+               f"Scripted rater: median mouth sharpness on a log scale, {SHARPNESS_RANGE[0]:.0f} -> 1 and "
+               f"{SHARPNESS_RANGE[1]:.0f} -> 5.", text)
 
 
 if __name__ == "__main__":
