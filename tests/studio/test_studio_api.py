@@ -1,6 +1,5 @@
 """The studio through its HTTP API (gradio_client): plan, preview, rate, A/B, export, errors, concurrency."""
 
-import socket
 import sqlite3
 import threading
 from pathlib import Path
@@ -10,25 +9,10 @@ from gradio_client import Client
 
 from avatar.ratings import RatingStore
 from studio_app import StudioConfig, launch, remove_old_jobs
+from tests.studio.conftest import free_port
 
 SCRIPT = "Hello there. This is a test of the studio."
 EMPTY_PLAN = {"headers": ["text", "emotion", "intensity"], "data": [], "metadata": None}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("studio")
-    config = StudioConfig(port=_free_port(), outputs=folder / "outputs", ratings=folder / "ratings.db",
-                          profiles=folder / "profiles")
-    app = launch(config, block=False)
-    yield config
-    app.close()
 
 
 def _client(config: StudioConfig) -> Client:
@@ -154,7 +138,7 @@ def test_finetune_from_studio_ratings(tmp_path):
     generator, discriminator, _, _ = load_run_models(tmp_path / "run")
     save_generator(generator, checkpoints / "face_gan.pt", discriminator)
 
-    config = StudioConfig(port=_free_port(), outputs=tmp_path / "outputs", ratings=tmp_path / "ratings.db",
+    config = StudioConfig(port=free_port(), outputs=tmp_path / "outputs", ratings=tmp_path / "ratings.db",
                           profiles=tmp_path / "profiles", checkpoints=checkpoints, data=data)
     app = launch(config, block=False)
     try:
@@ -191,7 +175,7 @@ def test_portrait_preview_draws_landmarks(studio):
 
 
 def test_password_required_when_set(tmp_path):
-    config = StudioConfig(port=_free_port(), outputs=tmp_path / "outputs", ratings=tmp_path / "ratings.db",
+    config = StudioConfig(port=free_port(), outputs=tmp_path / "outputs", ratings=tmp_path / "ratings.db",
                           profiles=tmp_path / "profiles", auth=("editor", "s3cret"))
     app = launch(config, block=False)
     try:

@@ -1,12 +1,10 @@
 """The studio in headless Chromium: open, type a script, render, rate, download; both languages."""
 
 import shutil
-import socket
 
 import pytest
 
 from avatar.ratings import RatingStore
-from studio_app import StudioConfig, launch
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (scripts/setup.sh installs it)")
@@ -25,22 +23,6 @@ GLYPH_CHECK = """() => {
   };
   return draw('数') !== draw('字');
 }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("studio")
-    config = StudioConfig(port=_free_port(), outputs=folder / "outputs", ratings=folder / "ratings.db",
-                          profiles=folder / "profiles")
-    app = launch(config, block=False)
-    yield config
-    app.close()
 
 
 @pytest.fixture(scope="module")
