@@ -287,18 +287,14 @@ def render_job(config: StudioConfig, session: str, request: RenderRequest, progr
 
 def finetune_in_studio(config: StudioConfig, head_steps: int, steps: int, report) -> tuple[Path, dict]:
     """Fine-tune the newest checkpoint from the studio's ratings; the new version lands beside it."""
-    from face_gan import DEFAULT_HOLDOUT
-    from face_gan.data import find_videos
     from face_gan.finetune import FinetuneConfig, check_finetune_inputs, finetune_from_ratings
-    from face_gan.pipeline import load_clips, split_holdout
+    from face_gan.pipeline import finetune_clips
     from face_gan.refiner import default_gan_checkpoint
 
     existing = list_checkpoints(config.checkpoints)
     base = Path(existing[-1]) if existing else default_gan_checkpoint()
     check_finetune_inputs(config.ratings, base)  # fail in a second, not after extracting training clips
-    clips, _ = load_clips(find_videos(config.data))
-    holdout = tuple(name for name in DEFAULT_HOLDOUT if name in {clip.name for clip in clips})
-    training, validation = split_holdout(clips, holdout) if holdout else (clips, [])
+    training, validation = finetune_clips(config.data)
     return finetune_from_ratings(config.ratings, base, training, validation, clip_root=config.outputs,
                                  config=FinetuneConfig(head_steps=head_steps, generator_steps=steps), report=report)
 

@@ -219,9 +219,8 @@ def _personalise(options: argparse.Namespace) -> None:
 
 
 def _finetune(options: argparse.Namespace) -> None:
-    from face_gan.data import find_videos
     from face_gan.finetune import FinetuneConfig, check_finetune_inputs, finetune_from_ratings
-    from face_gan.pipeline import load_clips, split_holdout
+    from face_gan.pipeline import finetune_clips
     from face_gan.refiner import default_gan_checkpoint
 
     for option, value in (("--steps", options.steps), ("--head-steps", options.head_steps)):
@@ -230,9 +229,7 @@ def _finetune(options: argparse.Namespace) -> None:
     base = options.base or default_gan_checkpoint()
     check_finetune_inputs(options.ratings, base)  # fail in a second, not after extracting training clips
     data = options.data or default_video_folder()
-    clips, _ = load_clips(find_videos(data), max_frames=options.max_frames)
-    holdout = tuple(name for name in DEFAULT_HOLDOUT if name in {clip.name for clip in clips})
-    training, validation = split_holdout(clips, holdout) if holdout else (clips, [])
+    training, validation = finetune_clips(data, options.max_frames)
     bars: dict[str, object] = {}
 
     def report(phase: str, done: int, total: int) -> None:

@@ -108,7 +108,7 @@ class Renderer:
         self._triangles = self._triangulate()
         self._inner_lip_outline = np.array(list(LIPS_INNER_UPPER) + list(LIPS_INNER_LOWER[-2:0:-1]))
 
-        # 3. The refiner sees the portrait's own aligned face as its reference.
+        # 3. The refiner takes the portrait's own aligned face as its reference.
         self.refiner = None
         if generator is not None:
             from face_gan.refiner import GanRefiner

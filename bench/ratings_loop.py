@@ -6,7 +6,7 @@ region of the aligned face crop, on a log scale from 100 (score 1) to 320
 (score 5), the range rendered 256 px clips span.
 
 1. Render the training sentences on the training portraits with the base
-   checkpoint and warp-only; the rater scores each clip and states a
+   checkpoint and with warp only. The rater scores each clip and states a
    preference for each same-sentence pair. Ratings go into a SQLite store.
 2. `avatar finetune` (the same function) trains the realism head and
    fine-tunes the generator.

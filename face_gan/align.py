@@ -4,7 +4,7 @@ A crop is a similarity transform of the frame: the face centre (midway between
 forehead 10 and chin 152) goes to the crop centre, the eye line becomes
 horizontal, and the face height becomes a fixed number of pixels. Training
 crops, render-time crops and evaluation crops all come from `crop_affine`, so
-the generator always sees faces at the scale it was trained on.
+the generator always gets faces at the scale it was trained on.
 """
 
 from __future__ import annotations

@@ -287,7 +287,7 @@ def landmark_map(landmarks: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
     """Draw the condition map for crop landmarks (N, 2): (2, S, S) float32 in 0..1.
 
     Channel 0 contains the contours (face oval, lips, lids, brows, nose
-    bridge). Channel 1 is the filled inner mouth, which tells the generator
+    bridge). Channel 1 is the filled inner mouth, which shows the generator
     where the mouth interior must appear and how wide it is.
     """
     fixed = np.round(landmarks * 16).astype(np.int32)

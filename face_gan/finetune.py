@@ -282,14 +282,14 @@ def finetune_from_ratings(ratings_db: Path, base: Path, clips: list[ClipPairs], 
         clip_root: folder that relative clip paths in the ratings are resolved against.
     """
     from face_gan.refiner import save_generator
-    from face_gan.train import _validation_batch, evaluate_pairs
+    from face_gan.train import evaluate_pairs, validation_batch
 
     config = config or FinetuneConfig()
     ratings, generator, discriminator = check_finetune_inputs(ratings_db, base)
 
     cache = _ClipCache(clip_root or ratings_db.parent)
     head, head_scores = train_head(discriminator, ratings, cache, config, report)
-    batch = _validation_batch(validation or clips)
+    batch = validation_batch(validation or clips)
     before = evaluate_pairs(generator, batch)
     tuned = finetune_generator(generator, head, clips, config, report)
     after = evaluate_pairs(tuned, batch)

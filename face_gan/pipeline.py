@@ -71,6 +71,13 @@ def split_holdout(clips: list[ClipPairs], holdout: tuple[str, ...]) -> tuple[lis
     return training, validation
 
 
+def finetune_clips(data: Path, max_frames: int | None = None) -> tuple[list[ClipPairs], list[ClipPairs]]:
+    """Return (training, validation) pairs for fine-tuning: the default held-out clips validate when present."""
+    clips, _ = load_clips(find_videos(data), max_frames=max_frames)
+    holdout = tuple(name for name in DEFAULT_HOLDOUT if name in {clip.name for clip in clips})
+    return split_holdout(clips, holdout) if holdout else (clips, [])
+
+
 def choose_holdout(names: list[str], requested: tuple[str, ...] | None) -> tuple[str, ...]:
     """Return the clips to hold out: the requested ones, else the default pair, else the last clip by name."""
     if requested:

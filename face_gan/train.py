@@ -150,7 +150,7 @@ def train(run: Path, train_clips: list[ClipPairs], validation_clips: list[ClipPa
     generator, discriminator, optimizer_g, optimizer_d, loader = accelerator.prepare(
         generator, discriminator, optimizer_g, optimizer_d, loader)
     fer_net = load_fer_net().to(accelerator.device)
-    validation = _validation_batch(validation_clips or train_clips)
+    validation = validation_batch(validation_clips or train_clips)
 
     # 2. The loop. An interrupt (Ctrl-C) saves the state before it stops the run, so no finished step is lost.
     started = time.perf_counter() - state.seconds
@@ -242,9 +242,9 @@ def _step(batch: dict, generator, discriminator, optimizer_g, optimizer_d, fer_n
             adversarial_loss = -fake_score.mean()
             matching = sum(F.l1_loss(a, b.detach()) for a, b in zip(fake_features, real_features, strict=True))
             with torch.no_grad():
-                wanted = torch.softmax(fer_net(fer_view(target).float()), dim=1)
+                expected = torch.softmax(fer_net(fer_view(target).float()), dim=1)
             judged = torch.log_softmax(fer_net(fer_view(fake).float()), dim=1)
-            expression = F.kl_div(judged, wanted, reduction="batchmean")
+            expression = F.kl_div(judged, expected, reduction="batchmean")
             loss_g = (loss_g + config.adversarial_weight * adversarial_loss
                       + config.feature_matching_weight * matching + config.fer_weight * expression)
             losses.update(g_adv=adversarial_loss.item(), fm=matching.item(), fer=expression.item())
@@ -287,9 +287,9 @@ def _drop_lines_after(path: Path, step: int) -> None:
     if not path.is_file():
         return
     lines = path.read_text(encoding="utf-8").splitlines()
-    kept = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
-    if len(kept) != len(lines):
-        path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    remaining = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
+    if len(remaining) != len(lines):
+        path.write_text("".join(line + "\n" for line in remaining), encoding="utf-8")
 
 
 def _append_json(path: Path, record: dict) -> None:
@@ -300,7 +300,7 @@ def _append_json(path: Path, record: dict) -> None:
 # ---- validation and samples
 
 
-def _validation_batch(clips: list[ClipPairs]) -> dict[str, torch.Tensor | np.ndarray]:
+def validation_batch(clips: list[ClipPairs]) -> dict[str, torch.Tensor | np.ndarray]:
     """Build a fixed batch of held-out pairs driven from each clip's first frame (self-reenactment)."""
     dataset = PairDataset(clips)
     first_frame = [item for item, (number, pair) in enumerate(dataset.index) if clips[number].source[pair] == 0]

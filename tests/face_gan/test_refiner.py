@@ -51,7 +51,7 @@ def test_missing_and_invalid_checkpoints_are_reported(tmp_path):
     assert "format 99" in caught.value.params["reason"]
 
 
-def test_refiner_changes_the_face_and_nothing_far_from_it(portrait):
+def test_refiner_changes_only_the_face(portrait):
     plain = Renderer(portrait, 384)
     refined = Renderer(portrait, 384, _trained_looking_generator())
     frames = 3
