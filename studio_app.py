@@ -613,10 +613,15 @@ def _rated_job_folders(ratings: Path) -> set[Path]:
 def _start_cleaner(config: StudioConfig) -> None:
     def loop() -> None:
         while True:
-            rated = _rated_job_folders(config.ratings)
-            removed = remove_old_jobs(config.outputs, config.keep_hours, keep=rated)
-            if removed:
-                logger.info("removed %d job folders older than %.1f h", removed, config.keep_hours)
+            # One failed sweep (a locked or unreadable database) must not end the thread: the
+            # next sweep runs as usual, and the folders stay until then.
+            try:
+                rated = _rated_job_folders(config.ratings)
+                removed = remove_old_jobs(config.outputs, config.keep_hours, keep=rated)
+                if removed:
+                    logger.info("removed %d job folders older than %.1f h", removed, config.keep_hours)
+            except Exception:
+                logger.exception("could not clean old job folders in %s; trying again in 10 min", config.outputs)
             time.sleep(600)
 
     threading.Thread(target=loop, name="studio-cleaner", daemon=True).start()
@@ -625,8 +630,8 @@ def _start_cleaner(config: StudioConfig) -> None:
 def launch(config: StudioConfig, block: bool = True) -> gr.Blocks:
     """Build and start the studio; with block=False return at once (tests)."""
     config.outputs.mkdir(parents=True, exist_ok=True)
+    app = build_app(config)  # creates the ratings database before the cleaner reads it
     _start_cleaner(config)
-    app = build_app(config)
     app.queue(default_concurrency_limit=config.concurrency)
     app.launch(server_name=config.host, server_port=config.port, auth=config.auth, prevent_thread_lock=not block,
                max_file_size=f"{config.max_upload_mb}mb", allowed_paths=[str(config.outputs.resolve())],

@@ -108,14 +108,28 @@ class RatingStore:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as connection:
-                connection.execute("PRAGMA journal_mode=WAL")
-                connection.executescript(_SCHEMA)
-                connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self._create()
         except sqlite3.DatabaseError as error:
             raise AvatarError("ratings_unusable", path=str(self.path), reason=str(error)) from None
         except OSError as error:
             raise AvatarError("ratings_unusable", path=str(self.path), reason=error.strerror or str(error)) from None
+
+    def _create(self) -> None:
+        # Two connections opening a new file at once race to switch it to WAL. SQLite answers
+        # the loser with SQLITE_BUSY at once, without waiting on busy_timeout (it would
+        # otherwise deadlock), so the switch is retried here until the timeout.
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                with self._connect() as connection:
+                    connection.execute("PRAGMA journal_mode=WAL")
+                    connection.executescript(_SCHEMA)
+                    connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

@@ -5,6 +5,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -63,6 +64,28 @@ def test_not_a_database_is_reported(tmp_path):
         RatingStore(path)
     assert caught.value.key == "ratings_unusable"
     assert path.read_text(encoding="utf-8").startswith("these are my notes")
+
+
+
+def test_new_file_opened_by_many_at_once(tmp_path):
+    # The studio's cleaner thread and its app open the same new file at start-up. Before the WAL
+    # switch was retried, about one start in thirty failed with "database is locked".
+    for attempt in range(60):
+        path = tmp_path / f"ratings{attempt}.db"
+        errors = []
+
+        def open_store(path=path, errors=errors):
+            try:
+                RatingStore(path).count()
+            except AvatarError as error:
+                errors.append(error)
+
+        threads = [threading.Thread(target=open_store) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == [], f"attempt {attempt}: {errors[0]}"
 
 
 WRITER = textwrap.dedent("""
