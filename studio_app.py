@@ -38,7 +38,15 @@ logger = logging.getLogger("avatar.studio")
 
 DEFAULT_PORT = 7860
 PREVIEW_SIZE = 256
-PLAN_COLUMNS = ("text", "emotion", "intensity")
+PLAN_HEADERS = {"zh": ("文本", "情绪", "强度"), "en": ("Text", "Emotion", "Intensity")}
+# Emotion names shown in the Chinese plan table; each is an alias the plan file reads back.
+EMOTION_NAMES_ZH = {"neutral": "中性", "happy": "开心", "sad": "悲伤", "angry": "愤怒", "surprised": "惊讶",
+                    "fearful": "恐惧", "disgusted": "厌恶"}
+PREFERENCE_NAMES = {"a": {"zh": "A 更真实", "en": "A looks more real"}, "b": {"zh": "B 更真实", "en": "B looks more real"},
+                    "same": {"zh": "差不多", "en": "About the same"}}
+# Gradio refuses uploads over this multiple of --max-upload-mb in its own (English) words, before
+# they reach the studio; smaller ones that are still over the limit get the studio's message.
+UPLOAD_HARD_CAP = 10
 # Labels and buttons in both languages; errors come from avatar.i18n.
 TEXT: dict[str, dict[str, str]] = {
     "title": {"zh": "移情数字人 · 工作室", "en": "Empathy Avatar Studio"},
@@ -73,6 +81,17 @@ TEXT: dict[str, dict[str, str]] = {
     "prefer": {"zh": "哪一段更真实？", "en": "Which looks more real?"},
     "submit_preference": {"zh": "提交选择", "en": "Submit choice"},
     "export": {"zh": "导出全部评分（CSV）", "en": "Export all ratings (CSV)"},
+    "table_bad_emotion": {
+        "zh": "情绪计划表第 {row} 行的情绪 “{value}” 无法识别。请填写：中性、开心、悲伤、愤怒、惊讶、恐惧、厌恶之一。",
+        "en": "Row {row} of the emotion plan has an unknown emotion '{value}'. Use one of neutral, happy, sad, "
+              "angry, surprised, fearful, disgusted.",
+    },
+    "table_bad_intensity": {
+        "zh": "情绪计划表第 {row} 行的强度 “{value}” 无效，请填写 0 到 1 之间的数，如 0.6。",
+        "en": "Row {row} of the emotion plan has an invalid intensity '{value}': use a number from 0 to 1, such as 0.6.",
+    },
+    "error_title": {"zh": "出错了", "en": "Error"},
+    "export_file": {"zh": "评分表（CSV）", "en": "Ratings (CSV)"},
     "status": {"zh": "状态", "en": "Status"},
     "finetune": {"zh": "根据评分微调人脸 GAN", "en": "Fine-tune the face GAN from the ratings"},
     "head_steps": {"zh": "评分头训练步数", "en": "Realism head steps"},
@@ -168,18 +187,44 @@ def normalized_text(script: str) -> str:
                                     plan.language) for segment in plan.segments)
 
 
-def plan_rows(script: str, preset: str) -> list[list]:
-    """Plan the script and return one editable row per sentence: text, emotion, intensity."""
+def plan_rows(script: str, preset: str, language: str = "en") -> list[list]:
+    """Plan the script and return one editable row per sentence: text, emotion, intensity.
+
+    Emotions are named in the UI language; the Chinese names are aliases that the plan file accepts.
+    """
     from emotion.planner import plan_script
 
     plan = plan_script(script, "auto", preset=preset)
-    return [[segment.text, segment.emotion, round(float(segment.intensity), 2)] for segment in plan.segments]
+    return [[segment.text, _emotion_name(segment.emotion, language), round(float(segment.intensity), 2)]
+            for segment in plan.segments]
+
+
+def _emotion_name(name, language: str):
+    """Return the emotion's name in `language`; keep a value that is not a known emotion as typed."""
+    from emotion.segment import LABEL_ALIASES
+
+    label = LABEL_ALIASES.get(str(name).strip().lower())
+    if label is None:
+        return name
+    return EMOTION_NAMES_ZH[label] if language == "zh" else label
 
 
 def write_plan_file(rows: list[list], preset: str, folder: Path) -> Path:
-    """Write edited table rows as a plan file that `render_script` accepts."""
-    sentences = [{"text": str(row[0]), "emotion": str(row[1]), "intensity": float(row[2])} for row in rows
-                 if row and str(row[0]).strip()]
+    """Write edited table rows as a plan file that `render_script` accepts.
+
+    Each row is checked here, so an error names the row of the table the user sees rather than
+    a file in the job folder.
+    """
+    from emotion.planfile import row_emotion
+
+    sentences = []
+    for number, row in enumerate(rows, start=1):
+        if not row or not str(row[0]).strip():
+            continue
+        intensity = row[2] if len(row) > 2 and row[2] == row[2] else None  # a blank cell comes as None or NaN
+        label, value = row_emotion({"emotion": row[1] if len(row) > 1 else "", "intensity": intensity},
+                                   Path("table"), number)
+        sentences.append({"text": str(row[0]), "emotion": label, "intensity": value})
     path = folder / "plan.json"
     path.write_text(json.dumps({"preset": preset, "sentences": sentences}, ensure_ascii=False, indent=2),
                     encoding="utf-8")
@@ -338,14 +383,18 @@ def build_app(config: StudioConfig) -> gr.Blocks:
     def failure(error: AvatarError, language: str) -> gr.Error:
         # Messages written for the command line name options; in the studio, point to the control instead.
         if error.key in ("gan_checkpoint_missing", "gan_checkpoint_invalid"):
-            return gr.Error(t("gan_unavailable", language, reason=error.params.get("reason", error.params.get("path"))))
+            reason = error.params.get("reason", error.params.get("path"))
+            return refusal(t("gan_unavailable", language, reason=reason), language)
         if error.key == "plan_text_mismatch":
-            return gr.Error(t("plan_stale", language, index=error.params["index"]))
+            return refusal(t("plan_stale", language, index=error.params["index"]), language)
         if error.key == "plan_length_mismatch":
-            return gr.Error(t("plan_stale_count", language))
+            return refusal(t("plan_stale_count", language), language)
+        if error.key in ("plan_bad_emotion", "plan_bad_intensity"):
+            return refusal(t(f"table_{error.key[5:]}", language, row=error.params["row"], value=error.params["value"]),
+                           language)
         if error.key in ("profile_invalid", "profile_missing"):
-            return gr.Error(t("profile_broken", language))
-        return gr.Error(error.message(language))
+            return refusal(t("profile_broken", language), language)
+        return refusal(error.message(language), language)
 
     # Gradio's own copies of uploads and outputs go after the same time as the job folders.
     keep_seconds = int(config.keep_hours * 3600)
@@ -376,7 +425,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                 refiner = label(gr.Radio(choices=list(REFINERS), value=_default_refiner(), label=TEXT["refiner"]["zh"]),
                                 "refiner")
         plan_button = label(gr.Button(TEXT["make_plan"]["zh"]), "make_plan")
-        plan = label(gr.Dataframe(headers=list(PLAN_COLUMNS), datatype=["str", "str", "number"], column_count=3,
+        plan = label(gr.Dataframe(headers=list(PLAN_HEADERS["zh"]), datatype=["str", "str", "number"], column_count=3,
                                   interactive=True, label=TEXT["plan"]["zh"]), "plan")
         with gr.Row():
             preview_button = label(gr.Button(TEXT["preview"]["zh"]), "preview")
@@ -394,10 +443,10 @@ def build_app(config: StudioConfig) -> gr.Blocks:
             with gr.Row():
                 clip_a = label(gr.Video(label="A", interactive=False), "clip_a")
                 clip_b = label(gr.Video(label="B", interactive=False), "clip_b")
-            prefer = label(gr.Radio(choices=["a", "b", "same"], value=None, label=TEXT["prefer"]["zh"]), "prefer")
+            prefer = label(gr.Radio(choices=_preference_choices("zh"), value=None, label=TEXT["prefer"]["zh"]), "prefer")
             prefer_button = label(gr.Button(TEXT["submit_preference"]["zh"]), "submit_preference")
             export_button = label(gr.Button(TEXT["export"]["zh"]), "export")
-            export_file = gr.File(interactive=False)
+            export_file = label(gr.File(interactive=False, label=TEXT["export_file"]["zh"]), "export_file")
 
         with label(gr.Accordion(TEXT["finetune"]["zh"], open=False), "finetune"):
             with gr.Row():
@@ -410,7 +459,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
 
         # ---- handlers
 
-        def switch_language(choice: str):
+        def switch_language(choice: str, table):
             updates = []
             for component, key in labelled:
                 if isinstance(component, gr.Button):
@@ -418,6 +467,13 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                 elif component is source:
                     updates.append(gr.update(label=t(key, choice),
                                              choices=[(SOURCE_NAMES[name][choice], name) for name in SOURCES]))
+                elif component is prefer:
+                    updates.append(gr.update(label=t(key, choice), choices=_preference_choices(choice)))
+                elif component is plan:
+                    # The headers travel with the table's value, so the rows are sent back under new ones.
+                    rows = [[row[0], _emotion_name(row[1], choice), *row[2:]] for row in _table(table) or []]
+                    updates.append(gr.update(label=t(key, choice),
+                                             value={"headers": list(PLAN_HEADERS[choice]), "data": rows}))
                 else:
                     updates.append(gr.update(label=t(key, choice)))
             return [choice, f"## {t('title', choice)}", *updates]
@@ -442,7 +498,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                         return None
                     size = Path(path).stat().st_size / 2**20
                     if size > config.max_upload_mb:
-                        raise gr.Error(t("upload_too_large", lang, size=size, limit=config.max_upload_mb))
+                        raise refusal(t("upload_too_large", lang, size=size, limit=config.max_upload_mb), lang)
                     return landmark_preview(Path(path))
                 if choice == "profile":
                     if not name:
@@ -453,12 +509,12 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                 return landmark_preview(None)
             except AvatarError as error:
                 if error.key == "no_face":
-                    raise gr.Error(t("no_face_help", lang)) from None
+                    raise refusal(t("no_face_help", lang), lang) from None
                 raise failure(error, lang) from None
 
         def on_plan(text: str, style: str, lang: str):
             try:
-                return plan_rows(text, style)
+                return {"headers": list(PLAN_HEADERS[lang]), "data": plan_rows(text, style, lang)}
             except AvatarError as error:
                 raise failure(error, lang) from None
 
@@ -479,9 +535,9 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         def on_score(clip: dict | None, value: float, lang: str, request: gr.Request):
             sid = session_id(request)
             if not clip:
-                raise gr.Error(t("need_render", lang))
+                raise refusal(t("need_render", lang), lang)
             if value is None or float(value) != int(value):
-                raise gr.Error(t("whole_score", lang))
+                raise refusal(t("whole_score", lang), lang)
             number = store.add(Rating(kind="score", clip=clip["video"], score=int(value), rater=sid,
                                       frame_start=0, frame_end=clip["frames"] - 1, settings=clip["settings"],
                                       checkpoint_sha256=clip["checkpoint"]))
@@ -501,7 +557,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         def on_prefer(pair, choice: str | None, lang: str, request: gr.Request):
             sid = session_id(request)
             if not pair:
-                raise gr.Error(t("need_ab", lang))
+                raise refusal(t("need_ab", lang), lang)
             try:
                 number = store.add(Rating(kind="preference", clip=pair[0]["video"], other_clip=pair[1]["video"],
                                           preferred=choice, rater=sid, frame_start=0,
@@ -532,7 +588,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
             while True:
                 event = events.get()
                 if event[0] == "error":
-                    raise gr.Error(event[1])
+                    raise refusal(event[1], lang)
                 if event[0] == "done":
                     path, manifest = event[1]
                     head_scores = manifest["realism_head"]
@@ -555,14 +611,15 @@ def build_app(config: StudioConfig) -> gr.Blocks:
 
         app.load(on_portrait, [source, upload, profile, language], preview_image)
         app.load(None, None, switch, js="() => (navigator.language || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en'")
-        switch.change(switch_language, switch, [language, heading, *[component for component, _ in labelled]])
+        switch.change(switch_language, [switch, plan], [language, heading, *[component for component, _ in labelled]])
         sample.change(pick_sample, sample, script)
         script.input(on_script, script, [detected, plan])
         sample.change(on_script, sample, [detected, plan])
         normalize_button.click(on_normalize, [script, language], normalized, api_name="normalize")
-        for trigger in (source.change, profile.change):
-            trigger(on_portrait, [source, upload, profile, language], preview_image, api_name="portrait")
-        # An upload makes the uploaded photo the portrait; changing the source then shows its landmarks.
+        # `input` fires only on the user's own choice, not when an upload below switches the source,
+        # so each upload is checked once (and a refused one reported once).
+        source.input(on_portrait, [source, upload, profile, language], preview_image, api_name="portrait")
+        profile.change(on_portrait, [source, upload, profile, language], preview_image, api_name=False)
         upload.upload(lambda: "upload", None, source).then(
             on_portrait, [source, upload, profile, language], preview_image)
         plan_button.click(on_plan, [script, preset, language], plan, api_name="plan")
@@ -577,6 +634,19 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         tune_button.click(on_finetune, [head_steps, tune_steps, language], [tune_log, compare], api_name="finetune",
                           concurrency_limit=1)
     return app
+
+
+def refusal(message: str, language: str) -> gr.Error:
+    """Return an error for the user's screen, titled in their language.
+
+    The server logs it in one line: printing a traceback for a refused input would bury real failures.
+    """
+    logger.info("user error: %s", message)
+    return gr.Error(message, title=t("error_title", language), print_exception=False)
+
+
+def _preference_choices(language: str) -> list[tuple[str, str]]:
+    return [(names[language], key) for key, names in PREFERENCE_NAMES.items()]
 
 
 def _table(rows) -> list[list] | None:
@@ -634,7 +704,8 @@ def launch(config: StudioConfig, block: bool = True) -> gr.Blocks:
     _start_cleaner(config)
     app.queue(default_concurrency_limit=config.concurrency)
     app.launch(server_name=config.host, server_port=config.port, auth=config.auth, prevent_thread_lock=not block,
-               max_file_size=f"{config.max_upload_mb}mb", allowed_paths=[str(config.outputs.resolve())],
+               max_file_size=f"{config.max_upload_mb * UPLOAD_HARD_CAP}mb",
+               allowed_paths=[str(config.outputs.resolve())],
                show_error=True)
     return app
 
@@ -647,7 +718,9 @@ def parse_arguments(argv: list[str] | None = None) -> StudioConfig:
                         help="require this login (or set AVATAR_STUDIO_AUTH)")
     parser.add_argument("--outputs", type=Path, default=Path("studio_outputs"), help="folder for job outputs")
     parser.add_argument("--keep-hours", type=float, default=24.0, help="delete job folders older than this")
-    parser.add_argument("--max-upload-mb", type=int, default=20)
+    parser.add_argument("--max-upload-mb", type=int, default=20,
+                        help="largest portrait upload in MB (default: 20); uploads over ten times this are "
+                             "refused before they reach the studio")
     parser.add_argument("--ratings", type=Path, default=None, help="ratings database (default: OUTPUTS/ratings.db)")
     parser.add_argument("--profiles", type=Path, default=Path("profiles"), help="folder of avatar profiles")
     parser.add_argument("--concurrency", type=int, default=3, help="renders that may run at once")

@@ -130,11 +130,16 @@ def read_plan(path: Path) -> EditedPlan:
         if not isinstance(row, dict):
             raise AvatarError("plan_bad_row", path=str(path), row=number, reason="not an object")
         texts.append(str(row.get("text", "")))
-        emotions.append(_row_emotion(row, path, number))
+        emotions.append(row_emotion(row, path, number))
     return EditedPlan(path, tuple(texts), tuple(emotions), preset if isinstance(preset, str) else None)
 
 
-def _row_emotion(row: dict, path: Path, number: int) -> tuple[str, float]:
+def row_emotion(row: dict, path: Path, number: int) -> tuple[str, float]:
+    """Return (label, intensity) of one plan row; a blank intensity means 0.7 (0 for neutral).
+
+    Raises:
+        AvatarError: `plan_bad_emotion` or `plan_bad_intensity`, naming `path` and row `number`.
+    """
     label = LABEL_ALIASES.get(str(row.get("emotion", "")).strip().lower())
     if label is None:
         raise AvatarError("plan_bad_emotion", path=str(path), row=number, value=str(row.get("emotion", "")),

@@ -26,8 +26,31 @@ def _preview(client: Client, script: str = SCRIPT, refiner: str = "none"):
 
 def test_plan_table_rows(studio):
     rows = _client(studio).predict(SCRIPT, "news", "en", api_name="/plan")
-    assert rows["headers"] == ["text", "emotion", "intensity"]
+    # API clients have no browser locale, so they get the studio's default language.
+    assert rows["headers"] == ["文本", "情绪", "强度"]
     assert [row[0] for row in rows["data"]] == ["Hello there.", "This is a test of the studio."]
+
+
+def test_chinese_plan_names_emotions_in_chinese_and_renders(studio):
+    client = _client(studio)
+    rows = client.predict("我今天太开心了！", "vlog", api_name="/plan")
+    assert rows["data"][0][1] == "开心"
+    video, _, _ = client.predict("我今天太开心了！", "default", None, None, "", 1.0, "vlog", rows, "none",
+                                 api_name="/preview")
+    assert Path(video).stat().st_size > 5_000
+
+
+@pytest.mark.parametrize(("cell", "value", "expected"), [(1, "狂喜", "第 1 行的情绪 “狂喜”"),
+                                                          (2, "strong", "第 1 行的强度 “strong”")])
+def test_bad_plan_cell_names_table_row_without_server_traceback(studio, capfd, cell, value, expected):
+    row = ["Hello there.", "happy", 0.5]
+    row[cell] = value
+    table = {"headers": ["文本", "情绪", "强度"], "data": [row], "metadata": None}
+    with pytest.raises(Exception) as caught:
+        _client(studio).predict(SCRIPT, "default", None, None, "", 1.0, "vlog", table, "none", api_name="/preview")
+    assert expected in str(caught.value)
+    assert "plan.json" not in str(caught.value)
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_preview_then_rate_stores_row(studio):
@@ -164,6 +187,17 @@ def test_portrait_without_face_gets_guidance(studio, tmp_path):
     with pytest.raises(Exception) as caught:
         _client(studio).predict("upload", handle_file(str(blank)), None, api_name="/portrait")
     assert "没有找到人脸" in str(caught.value)
+
+
+def test_oversized_upload_gets_studio_message(studio, tmp_path):
+    from gradio_client import handle_file
+
+    # Over the studio's limit but under Gradio's hard cap, so the studio's own message answers.
+    big = tmp_path / "huge.png"
+    big.write_bytes(b"\x89PNG" + bytes((studio.max_upload_mb + 1) * 2**20))
+    with pytest.raises(Exception) as caught:
+        _client(studio).predict("upload", handle_file(str(big)), None, api_name="/portrait")
+    assert f"超过 {studio.max_upload_mb} MB 的上限" in str(caught.value)
 
 
 def test_portrait_preview_draws_landmarks(studio):

@@ -35,13 +35,25 @@ def browser():
         instance.close()
 
 
-@pytest.mark.parametrize(("locale", "title", "script_label"), [("zh-CN", "移情数字人", "文稿"), ("en-US", "Empathy Avatar", "Script")])
-def test_page_language_follows_browser(studio, browser, locale, title, script_label, tmp_path):
+LANGUAGES = [("zh-CN", "移情数字人", "文稿", "分析情绪", ("情绪", "开心")),
+             ("en-US", "Empathy Avatar", "Script", "Plan emotions", ("Emotion", "happy"))]
+
+
+@pytest.mark.parametrize(("locale", "title", "script_label", "plan_button", "plan_words"), LANGUAGES)
+def test_page_language_follows_browser(studio, browser, locale, title, script_label, plan_button, plan_words,
+                                       tmp_path):
     page = browser.new_page(locale=locale, viewport={"width": 1280, "height": 1400})
     page.goto(f"http://127.0.0.1:{studio.port}/")
     page.get_by_text(title).first.wait_for(timeout=30_000)
-    page.get_by_label(script_label, exact=True).first.wait_for(timeout=30_000)
+    script = page.get_by_label(script_label, exact=True).first
+    script.wait_for(timeout=30_000)
     assert page.evaluate(GLYPH_CHECK)
+    # The plan table's headers and emotion names follow the page language too.
+    script.fill("我今天太开心了！")
+    page.get_by_role("button", name=plan_button).click()
+    for word in plan_words:
+        page.wait_for_function("word => document.body.innerText.split('\\n').some(line => line.trim() === word)",
+                               arg=word, timeout=30_000)
     page.screenshot(path=str(tmp_path / f"studio_{locale[:2]}.png"))
     assert (tmp_path / f"studio_{locale[:2]}.png").stat().st_size > 10_000
     page.close()
