@@ -35,12 +35,12 @@ def browser():
         instance.close()
 
 
-LANGUAGES = [("zh-CN", "移情数字人", "文稿", "分析情绪", ("情绪", "开心")),
-             ("en-US", "Empathy Avatar", "Script", "Plan emotions", ("Emotion", "happy"))]
+LANGUAGES = [("zh-CN", "移情数字人", "文稿", "分析情绪", ("情绪", "开心"), "完成"),
+             ("en-US", "Empathy Avatar", "Script", "Plan emotions", ("Emotion", "happy"), "Done")]
 
 
-@pytest.mark.parametrize(("locale", "title", "script_label", "plan_button", "plan_words"), LANGUAGES)
-def test_page_language_follows_browser(studio, browser, locale, title, script_label, plan_button, plan_words,
+@pytest.mark.parametrize(("locale", "title", "script_label", "plan_button", "plan_words", "done"), LANGUAGES)
+def test_page_language_follows_browser(studio, browser, locale, title, script_label, plan_button, plan_words, done,
                                        tmp_path):
     page = browser.new_page(locale=locale, viewport={"width": 1280, "height": 1400})
     page.goto(f"http://127.0.0.1:{studio.port}/")
@@ -54,6 +54,9 @@ def test_page_language_follows_browser(studio, browser, locale, title, script_la
     for word in plan_words:
         page.wait_for_function("word => document.body.innerText.split('\\n').some(line => line.trim() === word)",
                                arg=word, timeout=30_000)
+    # Gradio's screen-reader notice for a finished event, from studio_app.GRADIO_TEXT.
+    page.wait_for_function("word => document.body.innerHTML.includes('>' + word + '<')", arg=done, timeout=30_000)
+    assert "common.complete" not in page.evaluate("document.body.innerText")
     page.screenshot(path=str(tmp_path / f"studio_{locale[:2]}.png"))
     assert (tmp_path / f"studio_{locale[:2]}.png").stat().st_size > 10_000
     page.close()
