@@ -45,6 +45,15 @@ def open_image(path: Path, shown: str, unreadable_key: str) -> Image.Image:
     return _to_8_bit(image)
 
 
+def fitted_size(width: int, height: int, size: int) -> tuple[int, int]:
+    """Return the (width, height) of a width×height image scaled so that its longer side is `size`.
+
+    Both sides are rounded to even numbers, at least 2, because H.264 with yuv420p needs that.
+    """
+    scale = size / max(width, height)
+    return max(2, 2 * round(width * scale / 2)), max(2, 2 * round(height * scale / 2))
+
+
 def _to_8_bit(image: Image.Image) -> Image.Image:
     """Scale 16-bit and 32-bit integer grey images to 8 bits.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from scipy.spatial import Delaunay
 
 from avatar.errors import AvatarError
 from avatar.face import Portrait
+from avatar.images import fitted_size
 from avatar.mouth import fill_mouth_interior
 from avatar.performance import Performance
 from avatar.rig import (
@@ -87,9 +89,7 @@ class Renderer:
             raise AvatarError("invalid_size", value=size, low=MIN_SIZE, high=MAX_SIZE)
 
         # 1. Fit the full-resolution portrait to the output size.
-        scale = size / max(portrait.width, portrait.height)
-        self.width = max(2, 2 * round(portrait.width * scale / 2))
-        self.height = max(2, 2 * round(portrait.height * scale / 2))
+        self.width, self.height = fitted_size(portrait.width, portrait.height, size)
         shrinking = self.width < portrait.width
         interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
         self.image = cv2.resize(portrait.image, (self.width, self.height), interpolation=interpolation)
@@ -123,22 +123,46 @@ class Renderer:
 
         image: RGB uint8 (H, W, 3); alpha: person mask uint8 (H, W), 255 = person.
         """
-        for index in range(performance.num_frames):
-            frame = self.render(performance, index)
-            yield frame.image, frame.alpha
+        if self.refiner is None:
+            for index in range(performance.num_frames):
+                frame = self.render(performance, index)
+                yield frame.image, frame.alpha
+            return
+        # The GAN (step 4) runs in a second thread: while it refines frame i, this thread warps
+        # frame i + 1 and the caller composes and encodes frame i - 1. Both cores stay busy, and
+        # the frames are the same as when rendered one by one.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gan-refiner") as pool:
+            previous: tuple[RenderedFrame, Future] | None = None
+            for index in range(performance.num_frames):
+                frame, landmarks = self._warp_frame(performance, index)
+                job = pool.submit(self._refine, frame, landmarks, performance, index)
+                if previous is not None:
+                    previous[1].result()
+                    yield previous[0].image, previous[0].alpha
+                previous = (frame, job)
+            if previous is not None:
+                previous[1].result()
+                yield previous[0].image, previous[0].alpha
 
     def render(self, performance: Performance, index: int) -> RenderedFrame:
         """Render frame `index` of the performance."""
+        frame, landmarks = self._warp_frame(performance, index)
+        if self.refiner is not None:
+            self._refine(frame, landmarks, performance, index)
+        return frame
+
+    def _warp_frame(self, performance: Performance, index: int) -> tuple[RenderedFrame, np.ndarray]:
+        """Steps 1-3 for frame `index`; return the frame and its target landmarks (N, 2)."""
         # 1. Move the landmarks and the head ring.
         landmarks = self.rig.pose(performance, index)  # (N, 2)
         rotation, shift = self.rig.head_transform(performance, index)
         ring = self.rig.apply_head(self._head_ring, rotation, shift)
-        frame = self._render_points(landmarks, ring)
+        return self._render_points(landmarks, ring), landmarks
 
-        # 4. The GAN refines the face: mouth interior and expression shading.
-        if self.refiner is not None:
-            self.refiner.refine(frame.image, landmarks, int(performance.emotion[index]), float(performance.intensity[index]))
-        return frame
+    def _refine(self, frame: RenderedFrame, landmarks: np.ndarray, performance: Performance, index: int) -> None:
+        # 4. The GAN refines the face in place: mouth interior and expression shading.
+        assert self.refiner is not None
+        self.refiner.refine(frame.image, landmarks, int(performance.emotion[index]), float(performance.intensity[index]))
 
     def warp_to(self, landmarks: np.ndarray) -> RenderedFrame:
         """Warp the portrait so that its landmarks land on `landmarks` (N, 2+), output pixels.
