@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 from typing import NoReturn
 
-from avatar import cli_emotion, cli_gan, i18n
+from avatar import cli_batch, cli_emotion, cli_gan, i18n
 from avatar.cli_emotion import add_preset_option
 from avatar.errors import AvatarError
 from avatar.i18n import translate as tr
@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--size", type=int, default=512, help=_help("longer side in pixels", "视频长边像素数"))
     cli_emotion.add_commands(commands, common, _help)
     cli_gan.add_commands(commands, common, _help)
+    cli_batch.add_commands(commands, common, _help)
     commands.add_parser("studio", parents=[common], add_help=False,
                         help=_help("open the studio in a browser (options: avatar studio --help)",
                                    "启动浏览器工作室（选项见 avatar studio --help）"))
@@ -153,6 +154,15 @@ def _add_render_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--gan-checkpoint", type=Path, metavar="CHECKPOINT",
                          help=_help("generator checkpoint for --refiner gan (default: checkpoints/face_gan.pt, or the profile's)",
                                     "--refiner gan 使用的生成器模型（默认 checkpoints/face_gan.pt，或档案中的模型）"))
+    command.add_argument("--layout", default="full", metavar="NAME|TEMPLATE.json",
+                         help=_help("full (default), news, vertical, square, or a layout template (docs/layouts.md)",
+                                    "版式：full（默认）、news、vertical、square，或版式模板文件（见 docs/layouts.zh-CN.md）"))
+    command.add_argument("--headline", metavar="TEXT",
+                         help=_help("headline for the lower third of layouts that have one (news)",
+                                    "下方标题栏的文字（用于有标题栏的版式，如 news）"))
+    command.add_argument("--ticker", metavar="TEXT",
+                         help=_help("text of the scrolling ticker (default: the template's)",
+                                    "滚动字幕条的文字（默认使用模板中的文字）"))
     command.add_argument("--avatar", type=Path, metavar="PROFILE",
                          help=_help("avatar profile folder from 'avatar train-gan --video' (its portrait and generator)",
                                     "avatar train-gan --video 生成的数字人档案目录（使用其中的肖像和生成器）"))
@@ -253,6 +263,7 @@ def _render(script_source: str, output: Path, options: argparse.Namespace) -> No
         voice=options.voice, loudness_lufs=options.loudness, preset=options.preset,
         plan=getattr(options, "plan", None), refiner=options.refiner, avatar=options.avatar,
         gan_checkpoint=options.gan_checkpoint, speed=options.speed,
+        layout=options.layout, headline=options.headline, ticker=options.ticker,
     )
     script = _read_script(script_source)
     progress = _ProgressPrinter()
@@ -301,7 +312,8 @@ def _demo(options: argparse.Namespace) -> None:
         output = options.directory / f"demo_{language}.mp4"
         namespace = argparse.Namespace(portrait=None, lang=language, fps=25, size=options.size, background=None,
                                        seed=0, emotion=None, voice=None, loudness=-16.0, speed=1.0, preset=DEFAULT_PRESET,
-                                       refiner=None, avatar=None, gan_checkpoint=None)
+                                       refiner=None, avatar=None, gan_checkpoint=None, layout="full",
+                                       headline=None, ticker=None)
         _render_text(script, output, namespace)
 
 
@@ -388,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
             _voices()
         elif options.command == "demo":
             _demo(options)
+        elif options.command == "batch":
+            return cli_batch.run(options)
         elif not cli_gan.run(options):
             cli_emotion.run(options, _read_script)
         return 0

@@ -12,6 +12,9 @@ to 1920 pixels:
   two lines, wrapped per character for CJK and per word for Latin text;
 - the "AI生成" / "AI-generated" label: top-right corner, on a translucent box.
   Subtitles are confined to the bottom band, so they never cover it.
+
+`avatar.layout` reuses the subtitle style, the label and the overlays for its
+templates, which place these parts elsewhere on a larger canvas.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ _SUBTITLE_MAX_LINES = 2
 _SUBTITLE_BOTTOM_MARGIN = 0.05  # of the frame height
 _SUBTITLE_SIDE_MARGIN = 0.05  # of the frame width, on each side
 _LINE_SPACING = 1.2  # line pitch in font sizes
+_OUTLINE_FRACTION = 0.09  # subtitle outline width, of the font size
 _LABEL_FONT_FRACTION = 0.032
 _LABEL_FONT_MIN = 11
 _LABEL_MARGIN = 0.02
@@ -81,10 +85,65 @@ def subtitle_capacity(width: int, height: int) -> float:
     line breaks that cannot fall exactly at the edge. Cues no longer than this are shown
     whole instead of being cut with an ellipsis.
     """
-    size = max(_SUBTITLE_FONT_MIN, round(_SUBTITLE_FONT_FRACTION * min(width, height)))
-    smallest = max(_SUBTITLE_FONT_MIN, round(size * _SUBTITLE_MIN_SCALE))
-    usable = width * (1.0 - 2 * _SUBTITLE_SIDE_MARGIN) - 2 * _stroke_width(smallest)
-    return 0.9 * _SUBTITLE_MAX_LINES * usable / smallest
+    return SubtitleStyle.default(width, height).capacity
+
+
+@dataclass(frozen=True)
+class SubtitleStyle:
+    """The look and place of burned-in subtitles, in frame pixels.
+
+    Attributes:
+        font_size: the starting font size. A cue that needs more than `max_lines` lines
+            shrinks it to 75 % (not below 14 px) before its text is cut with an ellipsis.
+        center_x: x of the centre of every line.
+        max_width: the maximum line width, outline included.
+        bottom: y of the bottom edge of the lowest line's outline.
+        max_lines: the maximum number of lines per cue.
+        weight: font weight, 100 (thin) to 900 (black).
+        text_color: RGB, 0..255 each.
+        outline_color: RGB of the outline around each glyph.
+        outline_fraction: outline width as a fraction of the font size; 0 draws none.
+    """
+
+    font_size: int
+    center_x: float
+    max_width: float
+    bottom: int
+    max_lines: int = _SUBTITLE_MAX_LINES
+    weight: int = SUBTITLE_WEIGHT
+    text_color: tuple[int, int, int] = (255, 255, 255)
+    outline_color: tuple[int, int, int] = (0, 0, 0)
+    outline_fraction: float = _OUTLINE_FRACTION
+
+    @classmethod
+    def default(cls, width: int, height: int) -> SubtitleStyle:
+        """Return the `Compositor` style: centred at the bottom, scaled by the shorter frame side."""
+        return cls(
+            font_size=max(_SUBTITLE_FONT_MIN, round(_SUBTITLE_FONT_FRACTION * min(width, height))),
+            center_x=width / 2,
+            max_width=width * (1.0 - 2 * _SUBTITLE_SIDE_MARGIN),
+            bottom=height - round(_SUBTITLE_BOTTOM_MARGIN * height),
+        )
+
+    @property
+    def smallest_font_size(self) -> int:
+        """The font size a long cue shrinks to before it is cut."""
+        return max(_SUBTITLE_FONT_MIN, round(self.font_size * _SUBTITLE_MIN_SCALE))
+
+    @property
+    def capacity(self) -> float:
+        """How much text fits the lines at the smallest font size, in CJK character widths.
+
+        10 % is kept for line breaks that cannot fall exactly at the edge.
+        """
+        smallest = self.smallest_font_size
+        usable = self.max_width - 2 * _stroke_width(smallest, self.outline_fraction)
+        return 0.9 * self.max_lines * usable / smallest
+
+    @property
+    def band_top(self) -> int:
+        """The top of the band that the tallest (`max_lines` lines) subtitle may reach."""
+        return self.bottom - _subtitle_patch_height(self.font_size, self.max_lines, self.outline_fraction)
 
 
 @dataclass(frozen=True)
@@ -286,11 +345,55 @@ class Overlay:
             inverse_weight=1.0 - weight,
         )
 
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """The patch's (left, top, right, bottom) in frame pixels, right and bottom exclusive."""
+        height, width = self.weight.shape
+        return self.left, self.top, self.left + width, self.top + height
+
     def blend_onto(self, frame: np.ndarray) -> None:
         """Blend the patch onto `frame` in place."""
         height, width = self.weight.shape
         region = frame[self.top : self.top + height, self.left : self.left + width]
         region[...] = cv2.blendLinear(self.rgb, region, self.weight, self.inverse_weight)
+
+
+class SubtitleTrack:
+    """The subtitle cues of one video, each drawn once and looked up by frame index.
+
+    Args:
+        cues: the subtitles; an empty sequence shows none.
+        style: how and where they are drawn.
+        frame_width: the width of the frames the overlays are blended onto.
+        fps: frames per second, which with `sample_rate` maps frames to cue times.
+        sample_rate: audio samples per second of the cue times.
+    """
+
+    def __init__(
+        self, cues: Sequence[Cue], style: SubtitleStyle, frame_width: int, fps: int, sample_rate: int
+    ) -> None:
+        self.cues = sorted(cues, key=lambda cue: cue.start_sample)
+        self.style = style
+        self.frame_width = frame_width
+        self.fps = fps
+        self.sample_rate = sample_rate
+        self._cue_starts = [cue.start_sample for cue in self.cues]
+        self._cue_overlays: OrderedDict[int, Overlay | None] = OrderedDict()
+
+    def overlay_at(self, index: int) -> Overlay | None:
+        """Return the overlay of the cue shown at frame `index`, drawing it on first use."""
+        sample = frame_to_sample(index, self.sample_rate, self.fps)
+        position = bisect.bisect_right(self._cue_starts, sample) - 1
+        if position < 0 or sample >= self.cues[position].end_sample:
+            return None
+        if position in self._cue_overlays:
+            self._cue_overlays.move_to_end(position)
+            return self._cue_overlays[position]
+        overlay = draw_subtitle(self.cues[position].text, self.style, self.frame_width)
+        self._cue_overlays[position] = overlay
+        if len(self._cue_overlays) > _CUE_CACHE_SIZE:
+            self._cue_overlays.popitem(last=False)
+        return overlay
 
 
 class Compositor:
@@ -316,55 +419,33 @@ class Compositor:
         background: Background,
         language: str,
     ) -> None:
-        # Users choose the longer side (--size). A tall or wide portrait makes the shorter
-        # side smaller, which is allowed down to half the minimum, where text still fits.
-        if not MIN_SIZE <= max(width, height) <= MAX_SIZE or min(width, height) < MIN_SIZE // 2:
-            raise AvatarError("invalid_size", value=max(width, height), low=MIN_SIZE, high=MAX_SIZE)
-        if fps <= 0:
-            raise AvatarError("invalid_fps", value=fps, low=1, high=60)
-        if sample_rate <= 0:
-            raise AvatarError("invalid_sample_rate", value=sample_rate)
-        if language not in ("zh", "en"):
-            raise AvatarError("invalid_language", value=language)
+        check_frame_settings(width, height, fps, sample_rate, language)
 
         self.width = width
         self.height = height
         self.fps = fps
         self.sample_rate = sample_rate
         self.language = language
-        self.cues = sorted(cues, key=lambda cue: cue.start_sample)
-        self._cue_starts = [cue.start_sample for cue in self.cues]
-        self._cue_overlays: OrderedDict[int, Overlay | None] = OrderedDict()
 
         self._plate = background.plate(width, height)
-        shorter_side = min(width, height)
-        radius = max(1, round(_FEATHER_FRACTION * shorter_side))
-        self._feather_kernel = (2 * radius + 1, 2 * radius + 1)
+        self._feather_kernel = feather_kernel(width, height)
 
-        self.subtitle_font_size = max(_SUBTITLE_FONT_MIN, round(_SUBTITLE_FONT_FRACTION * shorter_side))
-        self._subtitle_bottom = height - round(_SUBTITLE_BOTTOM_MARGIN * height)
-        # The top of the band that the tallest (two-line) subtitle may reach,
-        # with the same geometry as render_subtitle.
-        self.subtitle_band = (
-            self._subtitle_bottom - _subtitle_patch_height(self.subtitle_font_size, _SUBTITLE_MAX_LINES),
-            height,
-        )
+        self._subtitle_style = SubtitleStyle.default(width, height)
+        self._subtitles = SubtitleTrack(cues, self._subtitle_style, width, fps, sample_rate)
+        self.cues = self._subtitles.cues
+        self.subtitle_font_size = self._subtitle_style.font_size
+        # The band that the tallest (two-line) subtitle may reach.
+        self.subtitle_band = (self._subtitle_style.band_top, height)
 
         # Both languages in every video: viewers of either language must see that it is synthetic.
         self.label_text = AI_LABEL
-        self._label = self._render_label()
-        label_bottom = self._label.top + self._label.weight.shape[0]
-        if label_bottom > self.subtitle_band[0]:
+        self._label = render_label(width, height)
+        self.label_box = self._label.box
+        if self.label_box[3] > self.subtitle_band[0]:
             # Unreachable for MIN_SIZE and up. The check keeps a layout change from hiding the label.
             raise AssertionError(
-                f"label bottom {label_bottom} overlaps the subtitle band {self.subtitle_band}"
+                f"label bottom {self.label_box[3]} overlaps the subtitle band {self.subtitle_band}"
             )
-        self.label_box = (
-            self._label.left,
-            self._label.top,
-            self._label.left + self._label.weight.shape[1],
-            label_bottom,
-        )
 
     def compose(self, index: int, image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         """Return frame `index` finished: background, subtitle and label over `image`.
@@ -378,114 +459,142 @@ class Compositor:
         Returns:
             A new (H, W, 3) uint8 RGB array; the inputs are not modified.
         """
-        expected = (self.height, self.width, 3)
-        if image.shape != expected or image.dtype != np.uint8:
-            raise AvatarError(
-                "invalid_frame", index=index, shape=image.shape, dtype=image.dtype, expected=expected
-            )
-        if self._plate is not None and (alpha.shape != expected[:2] or alpha.dtype != np.uint8):
-            raise AvatarError(
-                "invalid_frame", index=index, shape=alpha.shape, dtype=alpha.dtype, expected=expected[:2]
-            )
+        check_person_frame(index, image, alpha if self._plate is not None else None, self.width, self.height)
 
         if self._plate is None:
             frame = image.copy()
         else:
-            weight = cv2.GaussianBlur(alpha, self._feather_kernel, 0).astype(np.float32)
-            weight *= 1.0 / 255.0
-            frame = cv2.blendLinear(image, self._plate, weight, 1.0 - weight)
+            frame = blend_person(image, alpha, self._plate, self._feather_kernel)
 
-        overlay = self._subtitle_for_frame(index)
+        overlay = self._subtitles.overlay_at(index)
         if overlay is not None:
             overlay.blend_onto(frame)
         self._label.blend_onto(frame)
         return frame
 
-    def _subtitle_for_frame(self, index: int) -> Overlay | None:
-        """Return the cached overlay of the cue shown at frame `index`, rendering it on first use."""
-        sample = frame_to_sample(index, self.sample_rate, self.fps)
-        position = bisect.bisect_right(self._cue_starts, sample) - 1
-        if position < 0 or sample >= self.cues[position].end_sample:
-            return None
-        if position in self._cue_overlays:
-            self._cue_overlays.move_to_end(position)
-            return self._cue_overlays[position]
-        overlay = self.render_subtitle(self.cues[position].text)
-        self._cue_overlays[position] = overlay
-        if len(self._cue_overlays) > _CUE_CACHE_SIZE:
-            self._cue_overlays.popitem(last=False)
-        return overlay
-
     def render_subtitle(self, text: str) -> Overlay | None:
         """Draw `text` as a subtitle overlay: centred, bottom-aligned, at most two lines."""
-        max_width = self.width * (1.0 - 2 * _SUBTITLE_SIDE_MARGIN)
-        lines: list[str] = []
-        size = self.subtitle_font_size
-        smallest = max(_SUBTITLE_FONT_MIN, round(self.subtitle_font_size * _SUBTITLE_MIN_SCALE))
-        while True:
-            font = load_font(size)
-            lines = wrap_text(text, font, max_width - 2 * _stroke_width(size))
-            if len(lines) <= _SUBTITLE_MAX_LINES or size <= smallest:
-                break
-            size = max(smallest, size - max(1, size // 12))
-        if len(lines) > _SUBTITLE_MAX_LINES:
-            logger.warning(
-                "subtitle too long for %d lines at %d px, so it is cut: %r", _SUBTITLE_MAX_LINES, size, text
-            )
-            lines = lines[:_SUBTITLE_MAX_LINES]
-            lines[-1] = _truncate_with_ellipsis(lines[-1], font, max_width - 2 * _stroke_width(size))
-        if not lines:
-            return None
-        if len(lines) > 1:
-            lines = _balance_lines(text, font, lines, max_width - 2 * _stroke_width(size))
+        return draw_subtitle(text, self._subtitle_style, self.width)
 
-        stroke = _stroke_width(size)
-        line_pitch = round(size * _LINE_SPACING)
-        patch_height = _subtitle_patch_height(size, len(lines))
-        patch_top = self._subtitle_bottom - patch_height
-        patch = Image.new("RGBA", (self.width, patch_height), (0, 0, 0, 0))
-        draw = ImageDraw.Draw(patch)
-        for number, line in enumerate(lines):
-            # Anchor "ma": middle of the line horizontally, ascender at y, so
-            # every line sits on the same grid whatever glyphs it has.
-            draw.text(
-                (self.width / 2, stroke + number * line_pitch),
-                line,
-                font=font,
-                anchor="ma",
-                fill=(255, 255, 255, 255),
-                stroke_width=stroke,
-                stroke_fill=(0, 0, 0, 255),
-            )
-        return Overlay.from_image(patch, 0, patch_top)
 
-    def _render_label(self) -> Overlay:
-        """Draw the AI label on a translucent rounded box in the top-right corner."""
-        shorter_side = min(self.width, self.height)
-        size = max(_LABEL_FONT_MIN, round(_LABEL_FONT_FRACTION * shorter_side))
-        font = load_font(size, LABEL_WEIGHT)
-        left, top, right, bottom = font.getbbox(self.label_text, anchor="ls")
-        padding = max(3, round(size * 0.35))
-        box_width = (right - left) + 2 * padding
-        box_height = (bottom - top) + 2 * padding
-        patch = Image.new("RGBA", (box_width, box_height), (0, 0, 0, 0))
-        draw = ImageDraw.Draw(patch)
-        draw.rounded_rectangle(
-            (0, 0, box_width - 1, box_height - 1),
-            radius=padding,
-            fill=(0, 0, 0, round(255 * _LABEL_BOX_OPACITY)),
+def check_frame_settings(width: int, height: int, fps: int, sample_rate: int, language: str) -> None:
+    """Raise AvatarError for a frame size, frame rate, sample rate or label language out of range."""
+    # Users choose the longer side (--size). A tall or wide portrait makes the shorter
+    # side smaller, which is allowed down to half the minimum, where text still fits.
+    if not MIN_SIZE <= max(width, height) <= MAX_SIZE or min(width, height) < MIN_SIZE // 2:
+        raise AvatarError("invalid_size", value=max(width, height), low=MIN_SIZE, high=MAX_SIZE)
+    if fps <= 0:
+        raise AvatarError("invalid_fps", value=fps, low=1, high=60)
+    if sample_rate <= 0:
+        raise AvatarError("invalid_sample_rate", value=sample_rate)
+    if language not in ("zh", "en"):
+        raise AvatarError("invalid_language", value=language)
+
+
+def check_person_frame(
+    index: int, image: np.ndarray, alpha: np.ndarray | None, width: int, height: int
+) -> None:
+    """Raise AvatarError unless `image` is (height, width, 3) uint8 and `alpha`, if given, (height, width) uint8."""
+    expected = (height, width, 3)
+    if image.shape != expected or image.dtype != np.uint8:
+        raise AvatarError(
+            "invalid_frame", index=index, shape=image.shape, dtype=image.dtype, expected=expected
         )
+    if alpha is not None and (alpha.shape != expected[:2] or alpha.dtype != np.uint8):
+        raise AvatarError(
+            "invalid_frame", index=index, shape=alpha.shape, dtype=alpha.dtype, expected=expected[:2]
+        )
+
+
+def feather_kernel(width: int, height: int) -> tuple[int, int]:
+    """Return the Gaussian kernel size that softens the person mask's edge in a width×height frame."""
+    radius = max(1, round(_FEATHER_FRACTION * min(width, height)))
+    return (2 * radius + 1, 2 * radius + 1)
+
+
+def blend_person(
+    image: np.ndarray, alpha: np.ndarray, backdrop: np.ndarray, kernel: tuple[int, int]
+) -> np.ndarray:
+    """Return `image` blended over `backdrop` (same shape) through the feathered person mask `alpha`."""
+    weight = cv2.GaussianBlur(alpha, kernel, 0).astype(np.float32)
+    weight *= 1.0 / 255.0
+    return cv2.blendLinear(image, backdrop, weight, 1.0 - weight)
+
+
+def draw_subtitle(text: str, style: SubtitleStyle, frame_width: int) -> Overlay | None:
+    """Draw `text` as a subtitle overlay in `style`, bottom-aligned, in at most `style.max_lines` lines.
+
+    The font shrinks until the text fits, and text that still does not fit is cut with
+    an ellipsis. Returns None when `text` draws nothing.
+    """
+    max_width = style.max_width
+    max_lines = style.max_lines
+    lines: list[str] = []
+    size = style.font_size
+    smallest = style.smallest_font_size
+    while True:
+        font = load_font(size, style.weight)
+        lines = wrap_text(text, font, max_width - 2 * _stroke_width(size, style.outline_fraction))
+        if len(lines) <= max_lines or size <= smallest:
+            break
+        size = max(smallest, size - max(1, size // 12))
+    stroke = _stroke_width(size, style.outline_fraction)
+    if len(lines) > max_lines:
+        logger.warning("subtitle too long for %d lines at %d px, so it is cut: %r", max_lines, size, text)
+        lines = lines[:max_lines]
+        lines[-1] = truncate_with_ellipsis(lines[-1], font, max_width - 2 * stroke)
+    if not lines:
+        return None
+    if len(lines) > 1:
+        lines = _balance_lines(text, font, lines, max_width - 2 * stroke)
+
+    line_pitch = round(size * _LINE_SPACING)
+    patch_height = _subtitle_patch_height(size, len(lines), style.outline_fraction)
+    patch_top = style.bottom - patch_height
+    patch = Image.new("RGBA", (frame_width, patch_height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(patch)
+    for number, line in enumerate(lines):
+        # Anchor "ma": middle of the line horizontally, ascender at y, so
+        # every line sits on the same grid whatever glyphs it has.
         draw.text(
-            (padding - left, padding - top),
-            self.label_text,
+            (style.center_x, stroke + number * line_pitch),
+            line,
             font=font,
-            anchor="ls",
-            fill=(255, 255, 255, 255),
+            anchor="ma",
+            fill=(*style.text_color, 255),
+            stroke_width=stroke,
+            stroke_fill=(*style.outline_color, 255),
         )
-        margin = max(4, round(_LABEL_MARGIN * shorter_side))
-        overlay = Overlay.from_image(patch, self.width - margin - box_width, margin)
-        assert overlay is not None  # the box itself is always visible
-        return overlay
+    return Overlay.from_image(patch, 0, patch_top)
+
+
+def render_label(width: int, height: int) -> Overlay:
+    """Draw the AI label on a translucent rounded box in the top-right corner of a width×height frame."""
+    shorter_side = min(width, height)
+    size = max(_LABEL_FONT_MIN, round(_LABEL_FONT_FRACTION * shorter_side))
+    font = load_font(size, LABEL_WEIGHT)
+    left, top, right, bottom = font.getbbox(AI_LABEL, anchor="ls")
+    padding = max(3, round(size * 0.35))
+    box_width = (right - left) + 2 * padding
+    box_height = (bottom - top) + 2 * padding
+    patch = Image.new("RGBA", (box_width, box_height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(patch)
+    draw.rounded_rectangle(
+        (0, 0, box_width - 1, box_height - 1),
+        radius=padding,
+        fill=(0, 0, 0, round(255 * _LABEL_BOX_OPACITY)),
+    )
+    draw.text(
+        (padding - left, padding - top),
+        AI_LABEL,
+        font=font,
+        anchor="ls",
+        fill=(255, 255, 255, 255),
+    )
+    margin = max(4, round(_LABEL_MARGIN * shorter_side))
+    overlay = Overlay.from_image(patch, width - margin - box_width, margin)
+    assert overlay is not None  # the box itself is always visible
+    return overlay
 
 
 def _balance_lines(text: str, font: ImageFont.FreeTypeFont, lines: list[str], max_width: float) -> list[str]:
@@ -526,20 +635,25 @@ def _balance_lines(text: str, font: ImageFont.FreeTypeFont, lines: list[str], ma
     return best
 
 
-def _subtitle_patch_height(font_size: int, num_lines: int) -> int:
+def _subtitle_patch_height(font_size: int, num_lines: int, outline_fraction: float = _OUTLINE_FRACTION) -> int:
     """Return the height of a subtitle patch: line pitches, one full line, and the outline."""
     ascent, descent = load_font(font_size).getmetrics()
     return (
-        round(font_size * _LINE_SPACING) * (num_lines - 1) + ascent + descent + 2 * _stroke_width(font_size)
+        round(font_size * _LINE_SPACING) * (num_lines - 1)
+        + ascent
+        + descent
+        + 2 * _stroke_width(font_size, outline_fraction)
     )
 
 
-def _stroke_width(font_size: int) -> int:
-    """Return the subtitle outline width in pixels for `font_size`."""
-    return max(1, round(font_size * 0.09))
+def _stroke_width(font_size: int, fraction: float = _OUTLINE_FRACTION) -> int:
+    """Return the subtitle outline width in pixels for `font_size`: at least 1 unless `fraction` is 0."""
+    if fraction <= 0:
+        return 0
+    return max(1, round(font_size * fraction))
 
 
-def _truncate_with_ellipsis(line: str, font: ImageFont.FreeTypeFont, max_width: float) -> str:
+def truncate_with_ellipsis(line: str, font: ImageFont.FreeTypeFont, max_width: float) -> str:
     """Shorten `line` until it fits `max_width` with a trailing ellipsis."""
     ellipsis = "…"
     while line and font.getlength(line + ellipsis) > max_width:

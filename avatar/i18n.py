@@ -251,6 +251,75 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "无法打开背景图片 {path}：{reason}。请使用 PNG 或 JPEG 图片，或用 #RRGGBB 指定纯色背景。",
         "en": "Cannot open the background image {path}: {reason}. Use a PNG or JPEG image, or a #RRGGBB colour.",
     },
+    # ---- layout templates (avatar.layout)
+    "layout_unknown": {
+        "zh": "版式 {value!r} 既不是内置版式（{choices}），也不是已存在的 JSON 模板文件。请选择内置版式，或给出模板文件的路径。",
+        "en": "The layout {value!r} is neither a built-in layout ({choices}) nor an existing JSON template file. Choose a built-in layout or give the path of a template file.",
+    },
+    "layout_unreadable": {
+        "zh": "无法读取版式模板 {path}：{reason}。请确认它是以 UTF-8 保存的 JSON 对象，格式可参照 avatar/layouts/ 中的内置模板。",
+        "en": "Cannot read the layout template {path}: {reason}. Check that it is a JSON object saved as UTF-8; the built-in templates in avatar/layouts/ show the format.",
+    },
+    "layout_field_missing": {
+        "zh": "版式模板 {path} 缺少字段 {field}。请补上该字段（各字段说明见 docs/layouts.zh-CN.md）。",
+        "en": "The layout template {path} lacks the field {field}. Add it; docs/layouts.md describes every field.",
+    },
+    "layout_field_unknown": {
+        "zh": "版式模板 {path} 中的字段 {field} 无法识别。请检查拼写；此处可用的字段：{choices}。",
+        "en": "The layout template {path} has an unknown field {field}. Check its spelling; the fields allowed here are: {choices}.",
+    },
+    "layout_invalid_number": {
+        "zh": "版式模板 {path} 中 {field} 的值 {value!r} 无效，应为 {low} 到 {high} 之间的数。",
+        "en": "In the layout template {path}, {field} is {value!r}, which is invalid; use a number from {low} to {high}.",
+    },
+    "layout_invalid_integer": {
+        "zh": "版式模板 {path} 中 {field} 的值 {value!r} 无效，应为 {low} 到 {high} 之间的整数。",
+        "en": "In the layout template {path}, {field} is {value!r}, which is invalid; use a whole number from {low} to {high}.",
+    },
+    "layout_invalid_color": {
+        "zh": "版式模板 {path} 中 {field} 的值 {value!r} 不是颜色。请使用 #RRGGBB 格式，如 #1f2a44。",
+        "en": "In the layout template {path}, {field} is {value!r}, which is not a colour; use #RRGGBB, such as #1f2a44.",
+    },
+    "layout_invalid_boolean": {
+        "zh": "版式模板 {path} 中 {field} 的值 {value!r} 无效，应为 true 或 false。",
+        "en": "In the layout template {path}, {field} is {value!r}, which is invalid; use true or false.",
+    },
+    "layout_invalid_text": {
+        "zh": "版式模板 {path} 中 {field} 的值 {value!r} 无效，应为双引号括起的文字。",
+        "en": "In the layout template {path}, {field} is {value!r}, but it must be text in double quotes.",
+    },
+    "layout_invalid_section": {
+        "zh": "版式模板 {path} 中的 {field} 应为花括号 {{...}} 括起的 JSON 对象，而不是 {value!r}。可从内置模板中复制这一段。",
+        "en": "In the layout template {path}, {field} must be a JSON object in braces {{...}}, not {value!r}. Copy the section from a built-in template.",
+    },
+    "layout_invalid_aspect": {
+        "zh": "版式模板 {path} 中 canvas.aspect 的值 {value!r} 无效。请使用 \"portrait\"，或两个 1 到 100 的整数 [宽, 高]，宽高比在 1:2 到 2:1 之间，如 [16, 9]。",
+        "en": "In the layout template {path}, canvas.aspect is {value!r}, which is invalid. Use \"portrait\", or two whole numbers [width, height] from 1 to 100 whose ratio lies between 1:2 and 2:1, such as [16, 9].",
+    },
+    "layout_box_outside": {
+        "zh": "版式模板 {path} 中的 {field} 使元素延伸到画布的 {end} 处，超出了边缘。请移动或缩小它，使 x + width 与 y + height 不超过 1。",
+        "en": "In the layout template {path}, {field} makes the element end at {end} of the canvas, past its edge. Move or shrink it so that x + width and y + height are at most 1.",
+    },
+    "layout_file_missing": {
+        "zh": "版式模板 {path} 中 {field} 指定的文件 {file} 不存在。路径相对于模板所在目录：请把文件放到那里，或改正路径。",
+        "en": "The file {file} named by {field} in the layout template {path} does not exist. Paths are relative to the template's folder: put the file there or correct the path.",
+    },
+    "layout_image_unreadable": {
+        "zh": "无法打开版式模板 {path} 中 {field} 指定的图片 {file}：{reason}。请使用 PNG 或 JPEG 图片。",
+        "en": "Cannot open the image {file} named by {field} in the layout template {path}: {reason}. Use a PNG or JPEG image.",
+    },
+    "layout_text_too_large": {
+        "zh": "版式模板 {path} 中 {field} 的文字（{font} 像素）在 {width}×{height} 画布上放不进它的区域（{box} 像素）。请减小 {field}.font.size，或给 {field} 更多空间。",
+        "en": "In the layout template {path}, the text of {field} ({font} px) does not fit its area ({box} px) on a {width}×{height} canvas. Lower {field}.font.size or give the {field} more room.",
+    },
+    "layout_hides_label": {
+        "zh": "版式模板 {path} 中的 {element} 在 {width}×{height} 画布上会遮挡右上角的“AI生成 / AI-generated”标识。请移动或缩小 {element}：每个视频都必须能看到这个标识。",
+        "en": "In the layout template {path}, the {element} would cover the \"AI生成 / AI-generated\" label in the top-right corner of a {width}×{height} canvas. Move or shrink the {element}: the label must stay visible in every video.",
+    },
+    "layout_no_element": {
+        "zh": "版式 {layout} 没有 {element}，无法显示 {text!r}。请改用带有该元素的版式（如 news），或去掉这段文字。",
+        "en": "The layout {layout} has no {element}, so {text!r} cannot be shown. Choose a layout that has one, such as news, or leave the text out.",
+    },
     # ---- portrait
     "portrait_unreadable": {
         "zh": "无法打开肖像图片 {path}：{reason}。请使用 PNG 或 JPEG 图片。",
@@ -539,6 +608,110 @@ MESSAGES: dict[str, dict[str, str]] = {
     "voices_language": {"zh": "语言", "en": "language"},
     "voices_rate": {"zh": "采样率", "en": "sample rate"},
     "voices_licence": {"zh": "许可", "en": "licence"},
+    # ---- batch rendering (avatar batch)
+    "batch_manifest_format": {
+        "zh": "不支持的清单格式：{path}。请使用 .csv（带表头）或 .jsonl（每行一个 JSON 对象）。",
+        "en": "Unsupported manifest {path}: use .csv (with a header row) or .jsonl (one JSON object per line).",
+    },
+    "batch_manifest_empty": {
+        "zh": "清单 {path} 中没有任何条目。每行应包含 id 和 script 或 script_file。",
+        "en": "The manifest {path} has no rows. Each row needs an id and a script or script_file.",
+    },
+    "batch_unknown_columns": {
+        "zh": "清单 {path} 第 {row} 行有未知的列：{columns}。可用的列：{known}。",
+        "en": "The manifest {path} has unknown columns in row {row}: {columns}. Known columns: {known}.",
+    },
+    "batch_row_not_json": {
+        "zh": "第 {row} 行不是有效的 JSON 对象（{reason}）。每行应为一个对象，如 {{\"id\": \"a1\", \"script\": \"...\"}}。",
+        "en": "Row {row} is not a valid JSON object ({reason}). Write one object per line, such as "
+              "{{\"id\": \"a1\", \"script\": \"...\"}}.",
+    },
+    "batch_row_extra_cells": {
+        "zh": "第 {row} 行比表头多出 {cells} 个单元格。含逗号的文字请用双引号括起来。",
+        "en": "Row {row} has {cells} more cells than the header. Put text that contains commas in double quotes.",
+    },
+    "batch_missing_id": {
+        "zh": "第 {row} 行缺少 id。每个条目都需要唯一的 id，它也是默认的输出文件名。",
+        "en": "Row {row} has no id. Every item needs a unique id, which also names its default output.",
+    },
+    "batch_bad_id": {
+        "zh": "第 {row} 行的 id {value!r} 无效：只能使用字母、数字、“.”“-”“_”，不超过 {limit} 个字符，且不能以“.”或“-”开头。",
+        "en": "Row {row} has an invalid id {value!r}: use letters, digits, '.', '-' and '_', at most {limit} "
+              "characters, not starting with '.' or '-'.",
+    },
+    "batch_duplicate_id": {
+        "zh": "第 {row} 行的 id {value!r} 与第 {first} 行重复。请给每个条目不同的 id。",
+        "en": "Row {row} repeats the id {value!r} of row {first}. Give each item its own id.",
+    },
+    "batch_duplicate_output": {
+        "zh": "第 {row} 行的输出 {path} 与第 {first} 行相同。请修改其中一行的 output。",
+        "en": "Row {row} writes the same output {path} as row {first}. Change the output of one of them.",
+    },
+    "batch_script_choice": {
+        "zh": "第 {row} 行需要 script（文稿文字）或 script_file（文稿文件）之一，且只能给一个。",
+        "en": "Row {row} needs exactly one of script (the text) and script_file (a file).",
+    },
+    "batch_portrait_and_avatar": {
+        "zh": "第 {row} 行同时给了 portrait 和 avatar，请只保留一个。",
+        "en": "Row {row} gives both portrait and avatar. Keep one of them.",
+    },
+    "batch_path_outside": {
+        "zh": "第 {row} 行的 {column} 路径 {path} 不在允许的目录内（{roots}）。请把文件放到清单所在目录下，或用 --allow-root 添加目录。",
+        "en": "Row {row}: the {column} path {path} is outside the allowed folders ({roots}). Move the file "
+              "next to the manifest, or add its folder with --allow-root.",
+    },
+    "batch_input_missing": {
+        "zh": "第 {row} 行的 {column} 文件不存在：{path}。路径相对于清单所在目录。",
+        "en": "Row {row}: the {column} file {path} does not exist. Paths are relative to the manifest's folder.",
+    },
+    "batch_output_outside": {
+        "zh": "第 {row} 行的输出 {path} 不在输出目录 {outdir} 内。output 相对于输出目录，不能用“..”跳出。",
+        "en": "Row {row}: the output {path} is outside the output folder {outdir}. Outputs are relative to "
+              "the output folder and cannot leave it with '..'.",
+    },
+    "batch_bad_value": {
+        "zh": "第 {row} 行的 {column} 值 {value!r} 无效。可用：{reason}。",
+        "en": "Row {row} has an invalid {column} {value!r}. Allowed: {reason}.",
+    },
+    "batch_worker_died": {
+        "zh": "渲染该条目的工作进程意外退出（可能是内存不足），重试一次后仍失败。可减少 --workers 后重新运行，已完成的条目会跳过。",
+        "en": "The worker process rendering this item died (perhaps out of memory), also on a second try. "
+              "Run again with fewer --workers; finished items are skipped.",
+    },
+    "batch_ray_missing": {
+        "zh": "没有安装 Ray。请运行 .venv/bin/pip install 'ray==2.60.0'，或去掉 --ray-address 在本机渲染。",
+        "en": "Ray is not installed. Run .venv/bin/pip install 'ray==2.60.0', or drop --ray-address to render "
+              "on this machine.",
+    },
+    "batch_ray_connect": {
+        "zh": "无法连接 Ray 集群 {address}：{reason}。请检查地址（如 127.0.0.1:6379）和集群是否已用 ray start 启动。",
+        "en": "Cannot connect to the Ray cluster at {address}: {reason}. Check the address (such as "
+              "127.0.0.1:6379) and that the cluster was started with ray start.",
+    },
+    "batch_invalid_workers": {
+        "zh": "--workers 应为 1 到 {high} 之间的整数，而不是 {value}。",
+        "en": "--workers must be a whole number from 1 to {high}, not {value}.",
+    },
+    "batch_output_not_folder": {
+        "zh": "输出位置 {path} 是一个文件。-o 应为输出目录。",
+        "en": "The output {path} is a file. -o takes the output folder.",
+    },
+    "batch_status_done": {"zh": "完成", "en": "done"},
+    "batch_status_skipped": {"zh": "已存在，跳过", "en": "already done"},
+    "batch_status_failed": {"zh": "失败", "en": "failed"},
+    "batch_status_rejected": {"zh": "已拒绝", "en": "rejected"},
+    "batch_progress": {"zh": "批量渲染", "en": "Batch"},
+    "batch_item_line": {"zh": "[{finished}/{total}] 第 {row} 行 {id}：{status}{details}",
+                        "en": "[{finished}/{total}] row {row} {id}: {status}{details}"},
+    "batch_summary": {
+        "zh": "批量渲染结束：{done} 个完成，{skipped} 个已存在，{failed} 个失败，{rejected} 行被拒绝。状态报告：{json}、{csv}",
+        "en": "Batch finished: {done} rendered, {skipped} already done, {failed} failed, {rejected} rows rejected. "
+              "Status report: {json}, {csv}",
+    },
+    "batch_check_ok": {
+        "zh": "清单检查通过：{count} 个条目可以渲染。",
+        "en": "The manifest is valid: {count} items can be rendered.",
+    },
     "error_prefix": {"zh": "错误：", "en": "Error: "},
     "see_help": {"zh": "（选项说明：{command} --help）", "en": " (options: {command} --help)"},
     "warning_prefix": {"zh": "警告：", "en": "Warning: "},

@@ -63,6 +63,10 @@ class RenderSettings:
         gan_checkpoint: a generator checkpoint to refine with, in place of the shipped
             one or the profile's (for example a fine-tuned version to compare).
         speed: speaking rate, 0.5 to 2 (1 = the voice's normal pace).
+        layout: "full" (the portrait frame itself), a built-in layout ("news", "vertical",
+            "square") or the path of a layout template (.json); see docs/layouts.md.
+        headline: the lower third's text in layouts that have one; None draws no lower third.
+        ticker: the scrolling ticker's text in layouts that have one; None uses the template's.
     """
 
     portrait: Path | None = None
@@ -80,6 +84,9 @@ class RenderSettings:
     avatar: Path | None = None
     gan_checkpoint: Path | None = None
     speed: float = 1.0
+    layout: str = "full"
+    headline: str | None = None
+    ticker: str | None = None
 
     @property
     def chosen_refiner(self) -> str:
@@ -158,17 +165,20 @@ def render_script(
     settings: RenderSettings | None = None,
     progress: ProgressCallback | None = None,
     script_path: Path | None = None,
+    timeline_extra: dict | None = None,
 ) -> RenderResult:
     """Render `script` to an MP4 at `output`, with OUT.srt and OUT.timeline.json beside it.
 
     Outputs appear only when complete: each file is written under a temporary name and renamed.
     `script_path`, the file the script was read from, is protected from being overwritten.
+    `timeline_extra` adds fields to the timeline (the batch records its item id and fingerprint).
 
     Raises:
         AvatarError: bad settings, an unusable portrait, an empty script, or a failed stage.
     """
-    from avatar.compose import Background, Compositor, subtitle_capacity
+    from avatar.compose import Background
     from avatar.encode import VideoEncoder
+    from avatar.layout import LayoutCompositor, load_layout
     from avatar.performance import perform
     from avatar.render import Renderer
     from avatar.subtitles import MAX_CUE_UNITS, cues_from_utterance, write_srt
@@ -191,12 +201,16 @@ def render_script(
     # 1. Check the settings and inputs that are cheap to check, before any slow stage runs.
     settings.check()
     background = Background.parse(settings.background)
+    layout = load_layout(settings.layout)
+    layout.check_text(settings.headline, settings.ticker)
     check_outputs(output, (script_path, settings.portrait, background.path, settings.plan, settings.gan_checkpoint))
     edited = read_plan(settings.plan) if settings.plan is not None else None
 
     # 2. Load the portrait and the refiner: a portrait without a face fails here, not after synthesis.
+    #    The layout sets the canvas, and the person is rendered just large enough to fill its place.
     portrait, generator = load_face(settings)
-    renderer = Renderer(portrait, settings.size, generator)
+    width, height = layout.canvas_size(settings.size, portrait.width, portrait.height)
+    renderer = Renderer(portrait, layout.person_render_size(width, height, portrait.width, portrait.height), generator)
     lap("portrait")
 
     # 3. Plan the emotion of each sentence.
@@ -217,13 +231,13 @@ def render_script(
     lap("performance")
 
     # 6. Render, compose and encode frame by frame, so memory does not grow with length.
-    cues = cues_from_utterance(plan, utterance, min(MAX_CUE_UNITS, subtitle_capacity(renderer.width, renderer.height)))
-    compositor = Compositor(renderer.width, renderer.height, settings.fps, utterance.sample_rate, cues,
-                            background, plan.language)
+    cues = cues_from_utterance(plan, utterance, min(MAX_CUE_UNITS, layout.subtitle_capacity(width, height)))
+    compositor = LayoutCompositor(layout, width, height, settings.fps, utterance.sample_rate, cues, plan.language,
+                                  renderer.width, renderer.height, background, settings.headline, settings.ticker)
     total = num_frames_for(len(utterance.waveform), utterance.sample_rate, settings.fps)
     if performance.num_frames != total:
         raise AssertionError(f"performance has {performance.num_frames} frames, audio needs {total}")
-    with VideoEncoder(output, renderer.width, renderer.height, settings.fps,
+    with VideoEncoder(output, width, height, settings.fps,
                       utterance.waveform, utterance.sample_rate) as encoder:
         for index, (image, alpha) in enumerate(renderer.frames(performance)):
             encoder.write(compositor.compose(index, image, alpha))
@@ -239,16 +253,18 @@ def render_script(
         "avatar": str(settings.avatar) if settings.avatar else None,
         "refiner": settings.chosen_refiner,
         "gan_checkpoint": str(settings.gan_checkpoint) if settings.gan_checkpoint else None,
-        "width": renderer.width,
-        "height": renderer.height,
+        "layout": layout.name,
+        "width": width,
+        "height": height,
         "seed": settings.seed,
+        **(timeline_extra or {}),
     }))
     lap("write")
     logger.info("rendered %s: %.1f s of video, %d frames, stages %s", output, utterance.duration, total,
                 {stage: round(value, 2) for stage, value in seconds.items()})
     return RenderResult(video=output, subtitles=srt_path, timeline=timeline_path, plan=plan,
-                        duration=utterance.duration, num_frames=total, width=renderer.width,
-                        height=renderer.height, stage_seconds=seconds, failures=utterance.failures)
+                        duration=utterance.duration, num_frames=total, width=width,
+                        height=height, stage_seconds=seconds, failures=utterance.failures)
 
 
 def load_face(settings: RenderSettings) -> tuple[Portrait, Generator | None]:

@@ -1,0 +1,561 @@
+"""Batch rendering: many scripts from one manifest, in local worker processes or on a Ray cluster.
+
+A manifest is CSV (a header row) or JSON Lines (one object per line) with these columns:
+
+- `id` (required): letters, digits, `.`, `-`, `_`; names the default output `OUTDIR/ID.mp4`;
+- `script` (the text itself) or `script_file` (a UTF-8 file): exactly one of them;
+- `portrait` (an image) or `avatar` (a profile folder): at most one; neither uses the default portrait;
+- `voice`, `preset`, `layout`, `output`, and optionally `lang`, `background`, `headline`, `ticker`, `seed`.
+
+Input paths are resolved relative to the manifest's folder. They must stay inside the allowed roots:
+that folder, the output folder and any `--allow-root`. `output` is resolved relative to the output
+folder and must stay inside it. Every row is checked before anything renders: a rejected
+row names its row number and never stops the others.
+
+The run then goes through four steps:
+
+1. Skip items already done: the MP4 exists, its timeline records this item's fingerprint (a hash
+   of the text and every setting), and the streams check out (video and audio present, durations
+   within a frame of the timeline). A broken or outdated output is rendered again.
+2. Render the rest in parallel: `workers` local processes (spawned, one BLAS thread each), or Ray
+   tasks on a cluster. Each item's seed comes from its id, so a render is the same wherever it runs.
+3. Record every item's outcome (done, skipped, failed with its reason, rejected) in
+   OUTDIR/batch_status.json and .csv, rewritten atomically after each item.
+4. Outputs are written under temporary names and renamed when complete (see `render_script`), so
+   no half-written MP4 ever carries the final name.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from avatar.errors import AvatarError
+from avatar.fileio import write_text_atomic
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ("id", "script", "script_file", "portrait", "avatar", "voice", "preset", "layout", "output", "lang",
+           "background", "headline", "ticker", "seed")
+# Columns holding input paths, resolved relative to the manifest and checked against the allowed roots.
+PATH_COLUMNS = ("script_file", "portrait", "avatar", "background", "layout")
+STATUS_NAME = "batch_status"
+STATUS_FIELDS = ("row", "id", "status", "output", "duration_seconds", "render_seconds", "key", "reason", "worker")
+MAX_ID_LENGTH = 120
+_ID = re.compile(r"^\w[\w.\-]*$")
+# Seconds an output's streams may differ from its timeline: one frame plus the AAC encoder's padding.
+_DURATION_SLACK = 0.06
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """Settings shared by every item of a batch; the rows add their own.
+
+    Attributes:
+        size, fps, refiner, loudness_lufs: as for `avatar render`.
+        workers: local worker processes (ignored with Ray, where the cluster's CPUs decide).
+        ray_address: None renders locally; "local" starts a Ray instance on this machine;
+            anything else ("auto", "HOST:PORT", "ray://HOST:PORT") joins that cluster.
+        ray_cpus: CPUs Ray reserves per item.
+        ray_gpus: GPUs Ray reserves per item (fractions share one GPU).
+        language: the UI language of the reasons written to the status report.
+    """
+
+    size: int = 512
+    fps: int = 25
+    refiner: str | None = None
+    loudness_lufs: float = -16.0
+    workers: int = 1
+    ray_address: str | None = None
+    ray_cpus: float = 1.0
+    ray_gpus: float = 0.0
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One valid manifest row, with its paths resolved and its script read."""
+
+    row: int
+    id: str
+    script: str
+    output: Path
+    script_file: Path | None = None
+    portrait: Path | None = None
+    avatar: Path | None = None
+    voice: str | None = None
+    preset: str = "news"
+    layout: str | None = None
+    language: str = "auto"
+    background: str | None = None
+    headline: str | None = None
+    ticker: str | None = None
+    seed: int = 0
+
+    def settings(self, options: BatchOptions):
+        """Return the RenderSettings of this item."""
+        from avatar.pipeline import RenderSettings
+
+        return RenderSettings(portrait=self.portrait, avatar=self.avatar, language=self.language, fps=options.fps,
+                              size=options.size, background=self.background, voice=self.voice, seed=self.seed,
+                              loudness_lufs=options.loudness_lufs, preset=self.preset, refiner=options.refiner,
+                              layout=self.layout or "full", headline=self.headline, ticker=self.ticker)
+
+    def fingerprint(self, options: BatchOptions) -> str:
+        """Return a hash of everything that shapes this item's video, to tell a stale output from a done one."""
+        from avatar import __version__
+
+        settings = self.settings(options)
+        described = {"version": __version__, "script": self.script, "settings": _jsonable(asdict(settings)),
+                     "inputs": {name: _file_stamp(getattr(self, name)) for name in ("portrait", "background")}}
+        return hashlib.sha256(json.dumps(described, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+@dataclass
+class ItemStatus:
+    """The outcome of one manifest row, as written to the status report."""
+
+    row: int
+    id: str
+    status: str  # "done", "skipped", "failed" or "rejected"
+    output: str = ""
+    duration_seconds: float | None = None
+    render_seconds: float | None = None
+    key: str = ""
+    reason: str = ""
+    worker: str = ""
+
+
+@dataclass
+class BatchReport:
+    """Every row's outcome, in manifest order, and where the report files are."""
+
+    items: list[ItemStatus] = field(default_factory=list)
+    json_path: Path | None = None
+    csv_path: Path | None = None
+
+    def count(self, status: str) -> int:
+        return sum(item.status == status for item in self.items)
+
+
+# ---- 1. The manifest
+
+
+def read_manifest(manifest: Path, outdir: Path, allowed_roots: tuple[Path, ...] = ()) -> tuple[list[BatchItem], list[ItemStatus]]:
+    """Read and check every row of `manifest`; return the valid items and the rejected rows.
+
+    Raises:
+        AvatarError: the manifest itself is unusable (missing, not UTF-8, unknown format or
+            columns, no rows). Problems of single rows are returned as rejections instead.
+    """
+    rows = list(_manifest_rows(manifest))
+    if not rows:
+        raise AvatarError("batch_manifest_empty", path=str(manifest))
+    base = manifest.resolve().parent
+    outdir = outdir.resolve()
+    roots = (base, outdir, *(root.resolve() for root in allowed_roots))
+    items: list[BatchItem] = []
+    rejected: list[ItemStatus] = []
+    first_row_of_id: dict[str, int] = {}
+    first_row_of_output: dict[Path, int] = {}
+    for number, row in rows:
+        try:
+            if isinstance(row, AvatarError):
+                raise row
+            item = _parse_row(number, row, base, outdir, roots)
+            if item.id.casefold() in first_row_of_id:
+                raise AvatarError("batch_duplicate_id", row=number, value=item.id,
+                                  first=first_row_of_id[item.id.casefold()])
+            if item.output in first_row_of_output:
+                raise AvatarError("batch_duplicate_output", row=number, path=str(item.output),
+                                  first=first_row_of_output[item.output])
+        except AvatarError as error:
+            identifier = row.get("id") if isinstance(row, dict) else None
+            rejected.append(ItemStatus(row=number, id=str(identifier or ""), status="rejected", key=error.key,
+                                       reason=error.message()))
+            continue
+        first_row_of_id[item.id.casefold()] = number
+        first_row_of_output[item.output] = number
+        items.append(item)
+    return items, rejected
+
+
+def _manifest_rows(manifest: Path) -> Iterator[tuple[int, dict | AvatarError]]:
+    """Yield (row number as a person counts it, row) pairs; a malformed row is yielded as its error."""
+    if manifest.is_dir():
+        raise AvatarError("path_is_directory", path=str(manifest))
+    if not manifest.is_file():
+        raise AvatarError("file_not_found", path=str(manifest))
+    try:
+        text = manifest.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise AvatarError("script_not_utf8", path=str(manifest)) from None
+    suffix = manifest.suffix.lower()
+    if suffix == ".csv":
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        _check_columns(manifest, reader.fieldnames or [])
+        for row in reader:
+            # The header is line 1, so data rows start at 2, the number a spreadsheet shows.
+            extra = row.pop(None, None)
+            if extra:
+                yield reader.line_num, AvatarError("batch_row_extra_cells", row=reader.line_num, cells=len(extra))
+            else:
+                yield reader.line_num, {name: value for name, value in row.items() if value not in (None, "")}
+    elif suffix in (".jsonl", ".ndjson"):
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                yield number, AvatarError("batch_row_not_json", row=number, reason=error.msg)
+                continue
+            if not isinstance(row, dict):
+                yield number, AvatarError("batch_row_not_json", row=number, reason="not an object")
+                continue
+            _check_columns(manifest, list(row), number)
+            yield number, {name: value for name, value in row.items() if value not in (None, "")}
+    else:
+        raise AvatarError("batch_manifest_format", path=str(manifest))
+
+
+def _check_columns(manifest: Path, names: list[str], row: int | None = None) -> None:
+    # A misspelt column ("portait") would otherwise be ignored and render with the default.
+    unknown = [name for name in names if name not in COLUMNS]
+    if unknown:
+        raise AvatarError("batch_unknown_columns", path=str(manifest), columns=", ".join(map(str, unknown)),
+                          known=", ".join(COLUMNS), row=row or 1)
+
+
+def _parse_row(number: int, row: dict, base: Path, outdir: Path, roots: tuple[Path, ...]) -> BatchItem:
+    from avatar.pipeline import check_seed
+    from emotion.arc import PRESETS
+
+    def text(name: str) -> str | None:
+        value = row.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise AvatarError("batch_bad_value", row=number, column=name, value=str(value), reason="text expected")
+        return str(value).strip() or None
+
+    identifier = text("id")
+    if identifier is None:
+        raise AvatarError("batch_missing_id", row=number)
+    if len(identifier) > MAX_ID_LENGTH or not _ID.match(identifier):
+        raise AvatarError("batch_bad_id", row=number, value=identifier, limit=MAX_ID_LENGTH)
+
+    def input_path(name: str) -> Path | None:
+        value = text(name)
+        if value is None:
+            return None
+        path = (base / Path(value).expanduser()).resolve()
+        if not any(path.is_relative_to(root) for root in roots):
+            raise AvatarError("batch_path_outside", row=number, column=name, path=value,
+                              roots=", ".join(str(root) for root in roots))
+        if not path.exists():
+            raise AvatarError("batch_input_missing", row=number, column=name, path=str(path))
+        return path
+
+    script, script_file = text("script"), input_path("script_file")
+    if (script is None) == (script_file is None):
+        raise AvatarError("batch_script_choice", row=number)
+    if script_file is not None:
+        if script_file.is_dir():
+            raise AvatarError("path_is_directory", path=str(script_file))
+        try:
+            script = script_file.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise AvatarError("script_not_utf8", path=str(script_file)) from None
+    portrait, avatar = input_path("portrait"), input_path("avatar")
+    if portrait is not None and avatar is not None:
+        raise AvatarError("batch_portrait_and_avatar", row=number)
+
+    layout = text("layout")
+    if layout is not None and layout.lower().endswith(".json"):
+        layout = str(input_path("layout"))
+    background = text("background")
+    if background is not None and not background.startswith("#") and background.lower() != "portrait":
+        background = str(input_path("background"))
+
+    output_value = text("output") or f"{identifier}.mp4"
+    output = (outdir / Path(output_value).expanduser()).resolve()
+    if not output.is_relative_to(outdir):
+        raise AvatarError("batch_output_outside", row=number, path=output_value, outdir=str(outdir))
+    if output.suffix.lower() != ".mp4":
+        raise AvatarError("batch_bad_value", row=number, column="output", value=output_value, reason=".mp4")
+
+    preset = text("preset") or "news"
+    if preset not in PRESETS:
+        raise AvatarError("batch_bad_value", row=number, column="preset", value=preset, reason=", ".join(PRESETS))
+    language = text("lang") or "auto"
+    if language not in ("auto", "zh", "en"):
+        raise AvatarError("batch_bad_value", row=number, column="lang", value=language, reason="auto, zh, en")
+    seed_value = text("seed")
+    if seed_value is None:
+        # Seeded from the id, so an item renders the same in any worker, on any node, in any order.
+        seed = int(hashlib.sha256(identifier.encode()).hexdigest()[:8], 16)
+    else:
+        try:
+            seed = int(seed_value)
+            check_seed(seed)
+        except (ValueError, AvatarError):
+            raise AvatarError("batch_bad_value", row=number, column="seed", value=seed_value,
+                              reason="0 .. 4294967295") from None
+    return BatchItem(row=number, id=identifier, script=script, output=output, script_file=script_file,
+                     portrait=portrait, avatar=avatar, voice=text("voice"), preset=preset, layout=layout,
+                     language=language, background=background, headline=text("headline"), ticker=text("ticker"),
+                     seed=seed)
+
+
+# ---- 2. Resuming
+
+
+def verify_output(item: BatchItem, fingerprint: str) -> str | None:
+    """Return None when `item`'s output is complete and made with `fingerprint`, else why it must be rendered."""
+    from avatar.media import probe
+    from avatar.pipeline import sidecar_paths
+
+    if not item.output.is_file():
+        return "missing"
+    subtitles, timeline_path = sidecar_paths(item.output)
+    try:
+        timeline = json.loads(timeline_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "timeline unreadable"
+    if timeline.get("batch_fingerprint") != fingerprint:
+        return "settings or script changed"
+    if not subtitles.is_file():
+        return "subtitles missing"
+    try:
+        info = probe(item.output)
+    except AvatarError as error:
+        return error.message("en")
+    expected = float(timeline.get("duration_seconds", -1))
+    for stream, duration in (("video", info.video_duration), ("audio", info.audio_duration)):
+        if duration is None or abs(duration - expected) > _DURATION_SLACK:
+            return f"{stream} lasts {duration} s, the timeline {expected} s"
+    return None
+
+
+# ---- 3. Rendering one item (runs in a worker process or a Ray task)
+
+
+def render_item(item: BatchItem, options: BatchOptions, fingerprint: str) -> ItemStatus:
+    """Render one item and return its status; never raises for a failed render.
+
+    `fingerprint` is computed by the caller, where the inputs were checked, and recorded in the timeline.
+    """
+    from avatar.pipeline import render_script
+
+    started = time.perf_counter()
+    status = ItemStatus(row=item.row, id=item.id, status="failed", output=str(item.output),
+                        worker=f"{os.uname().nodename}:{os.getpid()}")
+    try:
+        result = render_script(item.script, item.output, item.settings(options), script_path=item.script_file,
+                               timeline_extra={"batch_id": item.id, "batch_fingerprint": fingerprint})
+    except AvatarError as error:
+        status.key, status.reason = error.key, error.message(options.language)
+    except Exception as error:  # noqa: BLE001 - one item's crash is recorded and the batch goes on
+        logger.error("item %s crashed:\n%s", item.id, traceback.format_exc())
+        status.key, status.reason = "internal", f"{type(error).__name__}: {error}"
+    else:
+        status.status, status.duration_seconds = "done", round(result.duration, 3)
+    status.render_seconds = round(time.perf_counter() - started, 2)
+    return status
+
+
+def _init_worker(language: str, verbose: bool) -> None:
+    import torch
+
+    from avatar import i18n
+
+    # Parallel items, not parallel threads: one thread per process keeps cores from contending,
+    # and keeps the GAN's float sums in one order, so frames match whatever the worker count.
+    torch.set_num_threads(1)
+    i18n.set_language(language)
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+# ---- 4. The run
+
+
+def run_batch(manifest: Path, outdir: Path, options: BatchOptions, allowed_roots: tuple[Path, ...] = (),
+              on_item: Callable[[ItemStatus, int, int], None] | None = None) -> BatchReport:
+    """Render every valid row of `manifest` into `outdir`; return and write the status report.
+
+    `on_item(status, finished, total)` is called as each row is settled, for progress display.
+    """
+    outdir.mkdir(parents=True, exist_ok=True)
+    items, rejected = read_manifest(manifest, outdir, allowed_roots)
+    report = BatchReport(json_path=outdir / f"{STATUS_NAME}.json", csv_path=outdir / f"{STATUS_NAME}.csv")
+    by_row: dict[int, ItemStatus] = {status.row: status for status in rejected}
+    total = len(items) + len(rejected)
+    notify = on_item or (lambda status, finished, count: None)
+
+    def settle(status: ItemStatus) -> None:
+        by_row[status.row] = status
+        report.items = [by_row[row] for row in sorted(by_row)]
+        write_report(report, manifest, options)
+        notify(status, len(by_row), total)
+
+    write_report(BatchReport(rejected, report.json_path, report.csv_path), manifest, options)
+    for number, status in enumerate(rejected, start=1):
+        notify(status, number, total)
+
+    # 1. Skip what is already done.
+    pending = []
+    fingerprints = {item.id: item.fingerprint(options) for item in items}
+    for item in items:
+        reason = verify_output(item, fingerprints[item.id])
+        if reason is None:
+            settle(ItemStatus(row=item.row, id=item.id, status="skipped", output=str(item.output)))
+        else:
+            logger.info("item %s needs rendering: %s", item.id, reason)
+            pending.append(item)
+
+    # 2. Render the rest.
+    if pending:
+        if options.ray_address is not None:
+            _run_on_ray(pending, fingerprints, options, settle)
+        else:
+            _run_locally(pending, fingerprints, options, settle)
+    report.items = [by_row[row] for row in sorted(by_row)]
+    write_report(report, manifest, options)
+    return report
+
+
+def _run_locally(items: list[BatchItem], fingerprints: dict[str, str], options: BatchOptions,
+                 settle: Callable[[ItemStatus], None]) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    from avatar import i18n
+
+    queue = list(items)
+    attempts: dict[str, int] = {}
+    verbose = logging.getLogger().isEnabledFor(logging.INFO)
+    while queue:
+        # Spawned, not forked: the parent may hold threads (torch, mediapipe) that a fork would copy mid-work.
+        executor = ProcessPoolExecutor(max_workers=max(1, min(options.workers, len(queue))),
+                                       mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_init_worker, initargs=(i18n.ui_language(), verbose))
+        futures = {executor.submit(render_item, item, options, fingerprints[item.id]): item for item in queue}
+        queue = []
+        try:
+            remaining = set(futures)
+            while remaining:
+                finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    item = futures[future]
+                    try:
+                        settle(future.result())
+                    except BrokenProcessPool:
+                        # A worker died (killed, out of memory): every unfinished item of the pool fails
+                        # with it. Each is tried once more in a fresh pool; an item that kills twice fails.
+                        attempts[item.id] = attempts.get(item.id, 0) + 1
+                        if attempts[item.id] >= 2:
+                            settle(_failure(item, "batch_worker_died", options))
+                        else:
+                            queue.append(item)
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_on_ray(items: list[BatchItem], fingerprints: dict[str, str], options: BatchOptions,
+                settle: Callable[[ItemStatus], None]) -> None:
+    try:
+        import ray
+    except ImportError:
+        raise AvatarError("batch_ray_missing") from None
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        try:
+            if options.ray_address == "local":
+                ray.init(num_cpus=max(1, options.workers), include_dashboard=False, log_to_driver=False)
+            else:
+                ray.init(address=options.ray_address, log_to_driver=False)
+        except Exception as error:  # noqa: BLE001 - Ray raises many types for an unreachable cluster
+            raise AvatarError("batch_ray_connect", address=options.ray_address, reason=str(error)) from None
+    try:
+        remote = ray.remote(_render_on_ray).options(num_cpus=options.ray_cpus, num_gpus=options.ray_gpus,
+                                                   max_retries=1)
+        from avatar import i18n
+
+        language = i18n.ui_language()
+        pending = {remote.remote(item, options, fingerprints[item.id], language): item for item in items}
+        while pending:
+            finished, _ = ray.wait(list(pending), num_returns=1)
+            for reference in finished:
+                item = pending.pop(reference)
+                try:
+                    settle(ray.get(reference))
+                except Exception as error:  # noqa: BLE001 - a lost node or worker fails this item only
+                    logger.error("item %s failed on Ray: %s", item.id, error)
+                    settle(_failure(item, "batch_worker_died", options))
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _render_on_ray(item: BatchItem, options: BatchOptions, fingerprint: str, language: str) -> ItemStatus:
+    _init_worker(language, verbose=False)
+    return render_item(item, options, fingerprint)
+
+
+def _failure(item: BatchItem, key: str, options: BatchOptions) -> ItemStatus:
+    from avatar.i18n import translate
+
+    return ItemStatus(row=item.row, id=item.id, status="failed", output=str(item.output), key=key,
+                      reason=translate(key, options.language))
+
+
+def write_report(report: BatchReport, manifest: Path, options: BatchOptions) -> None:
+    """Write the status report as JSON (with a summary) and CSV (one row per item), atomically."""
+    rows = [asdict(item) for item in report.items]
+    summary = {status: report.count(status) for status in ("done", "skipped", "failed", "rejected")}
+    document = {"manifest": str(manifest.resolve()), "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "options": _jsonable(asdict(options)), "summary": summary, "items": rows}
+    assert report.json_path is not None and report.csv_path is not None
+    write_text_atomic(report.json_path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=STATUS_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    # A BOM, so that spreadsheet programs read the Chinese reasons as UTF-8.
+    write_text_atomic(report.csv_path, "\ufeff" + buffer.getvalue())
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _file_stamp(path: Path | str | None) -> list | None:
+    """Size and modification time of an input file: a replaced portrait makes the output stale."""
+    if path is None or (isinstance(path, str) and path.startswith("#")):
+        return None
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
