@@ -27,6 +27,7 @@ The run then goes through four steps:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -34,6 +35,7 @@ import json
 import logging
 import os
 import re
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -43,6 +45,7 @@ from typing import Any
 
 from avatar.errors import AvatarError
 from avatar.fileio import write_text_atomic
+from avatar.i18n import translate
 
 logger = logging.getLogger(__name__)
 
@@ -182,8 +185,12 @@ def read_manifest(manifest: Path, outdir: Path, allowed_roots: tuple[Path, ...] 
                                   first=first_row_of_output[item.output])
         except AvatarError as error:
             identifier = row.get("id") if isinstance(row, dict) else None
+            reason = error.message()
+            if not error.key.startswith("batch_"):
+                # Messages shared with `avatar render` (a bad layout, an unreadable script) name no row.
+                reason = translate("batch_row_problem", row=number, reason=reason)
             rejected.append(ItemStatus(row=number, id=str(identifier or ""), status="rejected", key=error.key,
-                                       reason=error.message()))
+                                       reason=reason))
             continue
         first_row_of_id[item.id.casefold()] = number
         first_row_of_output[item.output] = number
@@ -285,6 +292,11 @@ def _parse_row(number: int, row: dict, base: Path, outdir: Path, roots: tuple[Pa
     layout = text("layout")
     if layout is not None and layout.lower().endswith(".json"):
         layout = str(input_path("layout"))
+    if layout is not None or text("headline") or text("ticker"):
+        from avatar.layout import load_layout
+
+        # A misspelt layout or a headline for a layout without a lower third fails now, not mid-batch.
+        load_layout(layout or "full").check_text(text("headline"), text("ticker"))
     background = text("background")
     if background is not None and not background.startswith("#") and background.lower() != "portrait":
         background = str(input_path("background"))
@@ -323,8 +335,13 @@ def _parse_row(number: int, row: dict, base: Path, outdir: Path, roots: tuple[Pa
 
 
 def verify_output(item: BatchItem, fingerprint: str) -> str | None:
-    """Return None when `item`'s output is complete and made with `fingerprint`, else why it must be rendered."""
-    from avatar.media import probe
+    """Return None when `item`'s output is complete and made with `fingerprint`, else why it must be rendered.
+
+    The streams are checked by reading their packets, not by decoding them, so checking a
+    folder of long videos takes seconds: the video must have the timeline's frame count, and
+    the audio must reach the timeline's duration.
+    """
+    from avatar.media import stream_packets
     from avatar.pipeline import sidecar_paths
 
     if not item.output.is_file():
@@ -339,13 +356,15 @@ def verify_output(item: BatchItem, fingerprint: str) -> str | None:
     if not subtitles.is_file():
         return "subtitles missing"
     try:
-        info = probe(item.output)
+        frames, _ = stream_packets(item.output, "v")
+        _, audio_end = stream_packets(item.output, "a")
     except AvatarError as error:
         return error.message("en")
-    expected = float(timeline.get("duration_seconds", -1))
-    for stream, duration in (("video", info.video_duration), ("audio", info.audio_duration)):
-        if duration is None or abs(duration - expected) > _DURATION_SLACK:
-            return f"{stream} lasts {duration} s, the timeline {expected} s"
+    if frames != timeline.get("num_frames"):
+        return f"video has {frames} frames, the timeline {timeline.get('num_frames')}"
+    duration = float(timeline.get("duration_seconds", -1))
+    if abs(audio_end - duration) > _DURATION_SLACK:
+        return f"audio reaches {audio_end} s, the timeline {duration} s"
     return None
 
 
@@ -471,6 +490,20 @@ def _run_locally(items: list[BatchItem], fingerprints: dict[str, str], options: 
                             settle(_failure(item, "batch_worker_died", options))
                         else:
                             queue.append(item)
+        except KeyboardInterrupt:
+            # A terminal's Ctrl-C reaches the workers too, but `kill -INT` reaches only this process.
+            # Interrupted workers remove their unfinished files, which a terminated one would leave.
+            for process in list(getattr(executor, "_processes", {}).values()):
+                with contextlib.suppress(OSError):
+                    os.kill(process.pid, signal.SIGINT)
+            executor.shutdown(wait=True, cancel_futures=True)
+            # Items that finished while the interrupt arrived still go into the report.
+            for future in futures:
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    status = future.result()
+                    if status.status == "done":
+                        settle(status)
+            raise
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
 
@@ -518,8 +551,6 @@ def _render_on_ray(item: BatchItem, options: BatchOptions, fingerprint: str, lan
 
 
 def _failure(item: BatchItem, key: str, options: BatchOptions) -> ItemStatus:
-    from avatar.i18n import translate
-
     return ItemStatus(row=item.row, id=item.id, status="failed", output=str(item.output), key=key,
                       reason=translate(key, options.language))
 

@@ -692,6 +692,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "--workers 应为 1 到 {high} 之间的整数，而不是 {value}。",
         "en": "--workers must be a whole number from 1 to {high}, not {value}.",
     },
+    "batch_row_problem": {"zh": "第 {row} 行：{reason}", "en": "Row {row}: {reason}"},
     "batch_output_not_folder": {
         "zh": "输出位置 {path} 是一个文件。-o 应为输出目录。",
         "en": "The output {path} is a file. -o takes the output folder.",

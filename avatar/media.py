@@ -32,6 +32,7 @@ _STREAM_PATTERN = re.compile(r"^\s*Stream #\d+:\d+\S*: (Video|Audio): (.*)$")
 _DURATION_PATTERN = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
 _METADATA_PATTERN = re.compile(r"^(\s+)(\S[^:]*?)\s*: ?(.*)$")
 _FRAME_COUNT_PATTERN = re.compile(r"frame=\s*(\d+)")
+_TIME_PATTERN = re.compile(r"time=\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
 _READ_CHUNK_BYTES = 1 << 20
 
 
@@ -273,6 +274,32 @@ def count_video_frames(path: str | os.PathLike[str]) -> int:
     if result.returncode != 0 or not counts:
         raise AvatarError("file_unreadable", path=str(path), reason=_last_line(output))
     return int(counts[-1])
+
+
+def stream_packets(path: str | os.PathLike[str], kind: str) -> tuple[int | None, float]:
+    """Read the first `kind` ("v" or "a") stream's packets without decoding them.
+
+    Returns the packet count (video only; None for audio) and the time reached in seconds.
+    This reads the file once at disk speed, so it suits checking many finished videos.
+
+    Raises:
+        AvatarError: the file cannot be read, or its data ends before the header says
+            (ffmpeg reports a "partial file").
+    """
+    result = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", f"0:{kind}:0",
+         "-c", "copy", "-f", "null", "-"],
+        stdin=subprocess.DEVNULL, capture_output=True, check=False,
+    )
+    output = result.stderr.decode("utf-8", "replace")
+    times = _TIME_PATTERN.findall(output)
+    if "partial file" in output:
+        raise AvatarError("file_unreadable", path=str(path), reason="the file ends before its last packet")
+    if result.returncode != 0 or not times:
+        raise AvatarError("file_unreadable", path=str(path), reason=_last_line(output))
+    hours, minutes, seconds = times[-1]
+    counts = _FRAME_COUNT_PATTERN.findall(output) if kind == "v" else []
+    return (int(counts[-1]) if counts else None), int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def audio_decode_command(path: str | os.PathLike[str], sample_format: str, sample_rate: int | None = None) -> list[str]:

@@ -52,6 +52,8 @@ def test_csv_rows_checked_and_named_by_row(tmp_path, english_messages):
         "bad/id,Text.,,,",                    # 10: id with a separator
         "a8,Text.,,,a8.mov",                  # 11: not an MP4
     ]) + "\n")
+    layouts = _write(tmp_path / "layouts.csv", "id,script,layout,headline\nb1,Hi.,nws,\nb2,Hi.,full,Title\n"
+                     "b3,Hi.,news,Title\n")
     _write(tmp_path.parent / "outside.txt", "x")
     items, rejected = read_manifest(manifest, tmp_path / "out")
     assert [item.id for item in items] == ["a1", "a2"]
@@ -62,6 +64,11 @@ def test_csv_rows_checked_and_named_by_row(tmp_path, english_messages):
                                   7: "batch_script_choice", 8: "batch_input_missing", 9: "batch_output_outside",
                                   10: "batch_bad_id", 11: "batch_bad_value"}
     assert all(f"Row {row}" in status.reason for row, status in zip(_reasons(rejected), rejected, strict=True))
+    # A layout that does not exist, or a headline for a layout without a lower third.
+    layout_items, layout_rejected = read_manifest(layouts, tmp_path / "out")
+    assert [item.id for item in layout_items] == ["b3"]
+    assert _reasons(layout_rejected) == {2: "layout_unknown", 3: "layout_no_element"}
+    assert layout_rejected[0].reason.startswith("Row 2: ")
     # Seeds come from the ids, so they are the same on every run and machine.
     again, _ = read_manifest(manifest, tmp_path / "out")
     assert [item.seed for item in again] == [item.seed for item in items]
@@ -157,9 +164,11 @@ def test_rerun_skips_done_redoes_stale(rendered):
     assert [item.status for item in again.items] == ["skipped", "skipped", "failed"]
     assert (folder / "out" / "zh1.mp4").stat().st_mtime_ns == before
 
-    # A truncated video and an edited script are rendered again; the untouched item is skipped.
+    # A video cut short (its header intact, its data not) and an edited script are rendered
+    # again; the untouched item is skipped.
     video = folder / "out" / "news" / "en1.mp4"
-    video.write_bytes(video.read_bytes()[:2000])
+    data = video.read_bytes()
+    video.write_bytes(data[: len(data) * 7 // 10])
     edited = _write(folder / "edited.csv", manifest.read_text(encoding="utf-8").replace("欢迎收看", "欢迎回来"))
     third = run_batch(edited, folder / "out", OPTIONS)
     assert [item.status for item in third.items] == ["done", "done", "failed"]
@@ -217,6 +226,25 @@ def test_killed_worker_retried(tmp_path):
     assert "1 rendered" in out
     status = json.loads((tmp_path / "out" / "batch_status.json").read_text(encoding="utf-8"))
     assert status["items"][0]["status"] == "done"
+
+
+def test_interrupt_removes_partial_files(tmp_path):
+    manifest = _write(tmp_path / "m.jsonl", json.dumps({"id": "long", "script": "这是一段用来测试中断的文稿。" * 8})
+                      + "\n")
+    # SIG_DFL: a shell starts background jobs with SIGINT ignored, and Python would keep that.
+    process = subprocess.Popen([sys.executable, "-m", "avatar.cli", "--ui-lang", "en", "batch", str(manifest),
+                                "-o", str(tmp_path / "out"), "--size", "256", "--refiner", "none"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "out").glob(".long.*.part.mp4")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Interrupted" in err
+    assert not list((tmp_path / "out").glob(".*"))
+    assert not (tmp_path / "out" / "long.mp4").exists()
 
 
 def test_cli_check_and_exit_status(rendered, capsys, english_messages):
