@@ -64,6 +64,8 @@ TEXT: dict[str, dict[str, str]] = {
     "voice": {"zh": "声音", "en": "Voice"},
     "preset": {"zh": "情绪风格", "en": "Emotion style"},
     "refiner": {"zh": "人脸精修", "en": "Face refiner"},
+    "layout": {"zh": "版式", "en": "Layout"},
+    "headline": {"zh": "标题栏文字（新闻播报版式）", "en": "Headline (news layout)"},
     "plan": {"zh": "情绪计划（可编辑）", "en": "Emotion plan (editable)"},
     "make_plan": {"zh": "分析情绪", "en": "Plan emotions"},
     "preview": {"zh": "预览第一句", "en": "Preview the first sentence"},
@@ -131,6 +133,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "The upload is {size:.1f} MB, over the {limit} MB limit. Shrink the image first.",
     },
 }
+LAYOUT_NAMES = {"full": {"zh": "肖像全幅", "en": "Full portrait"}, "news": {"zh": "新闻播报", "en": "News desk"},
+                "vertical": {"zh": "竖屏 9:16", "en": "Vertical 9:16"}, "square": {"zh": "方形 1:1", "en": "Square 1:1"}}
 SOURCES = ("default", "upload", "profile")
 SOURCE_NAMES = {"default": {"zh": "内置肖像", "en": "Default portrait"}, "upload": {"zh": "上传", "en": "Upload"},
                 "profile": {"zh": "档案", "en": "Profile"}}
@@ -295,6 +299,8 @@ class RenderRequest:
     preset: str = "vlog"
     rows: list[list] | None = None
     refiner: str | None = None
+    layout: str = "full"
+    headline: str | None = None
     gan_checkpoint: str | None = None
     first_only: bool = False
     size: int = 512
@@ -319,6 +325,7 @@ def render_job(config: StudioConfig, session: str, request: RenderRequest, progr
         avatar=config.profiles / request.profile if request.source == "profile" and request.profile else None,
         voice=request.voice or None, speed=request.speed, preset=request.preset, plan=plan, refiner=request.refiner,
         gan_checkpoint=Path(request.gan_checkpoint) if request.gan_checkpoint else None,
+        layout=request.layout or "full", headline=(request.headline or "").strip() or None,
         size=PREVIEW_SIZE if request.first_only else request.size)
     output = folder / ("preview.mp4" if request.first_only else "video.mp4")
     try:
@@ -328,6 +335,7 @@ def render_job(config: StudioConfig, session: str, request: RenderRequest, progr
         raise
     return {"video": str(result.video), "files": [str(result.video), str(result.subtitles), str(result.timeline)],
             "settings": {"preset": request.preset, "refiner": settings.chosen_refiner, "voice": request.voice,
+                         "layout": settings.layout,
                          "speed": request.speed, "source": request.source, "profile": request.profile,
                          "gan_checkpoint": request.gan_checkpoint, "size": settings.size,
                          "first_only": request.first_only},
@@ -428,6 +436,9 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                 preset = label(gr.Dropdown(choices=list(PRESETS), value=DEFAULT_PRESET, label=TEXT["preset"]["zh"]), "preset")
                 refiner = label(gr.Radio(choices=list(REFINERS), value=_default_refiner(), label=TEXT["refiner"]["zh"]),
                                 "refiner")
+                layout = label(gr.Dropdown(choices=_layout_choices("zh"), value="full", label=TEXT["layout"]["zh"]),
+                               "layout")
+                headline = label(gr.Textbox(value="", label=TEXT["headline"]["zh"], max_lines=1), "headline")
         plan_button = label(gr.Button(TEXT["make_plan"]["zh"]), "make_plan")
         plan = label(gr.Dataframe(headers=list(PLAN_HEADERS["zh"]), datatype=["str", "str", "number"], column_count=3,
                                   interactive=True, label=TEXT["plan"]["zh"]), "plan")
@@ -471,6 +482,8 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                 elif component is source:
                     updates.append(gr.update(label=t(key, choice),
                                              choices=[(SOURCE_NAMES[name][choice], name) for name in SOURCES]))
+                elif component is layout:
+                    updates.append(gr.update(label=t(key, choice), choices=_layout_choices(choice)))
                 elif component is prefer:
                     updates.append(gr.update(label=t(key, choice), choices=_preference_choices(choice)))
                 elif component is plan:
@@ -523,10 +536,10 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                 raise failure(error, lang) from None
 
         def on_render(first_only: bool):
-            def handler(text, choice, path, name, voice_id, pace, style, rows, refine, lang, request: gr.Request,
-                        progress=gr.Progress()):  # noqa: B008 - Gradio injects progress through this default
+            def handler(text, choice, path, name, voice_id, pace, style, rows, refine, frame, title, lang,
+                        request: gr.Request, progress=gr.Progress()):  # noqa: B008 - Gradio injects progress here
                 job_request = RenderRequest(text, choice, path, name, voice_id, float(pace), style, _table(rows),
-                                            refine, first_only=first_only)
+                                            refine, frame or "full", title, first_only=first_only)
                 try:
                     job = render_job(config, session_id(request), job_request,
                                      progress=lambda stage, done, total: progress(
@@ -627,7 +640,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         upload.upload(lambda: "upload", None, source).then(
             on_portrait, [source, upload, profile, language], preview_image)
         plan_button.click(on_plan, [script, preset, language], plan, api_name="plan")
-        inputs = [script, source, upload, profile, voice, speed, preset, plan, refiner, language]
+        inputs = [script, source, upload, profile, voice, speed, preset, plan, refiner, layout, headline, language]
         preview_button.click(on_render(True), inputs, [video, downloads, last_clip, status], api_name="preview")
         render_button.click(on_render(False), inputs, [video, downloads, last_clip, status], api_name="render")
         score_button.click(on_score, [last_clip, score, language], status, api_name="rate")
@@ -647,6 +660,10 @@ def refusal(message: str, language: str) -> gr.Error:
     """
     logger.info("user error: %s", message)
     return gr.Error(message, title=t("error_title", language), print_exception=False)
+
+
+def _layout_choices(language: str) -> list[tuple[str, str]]:
+    return [(names[language], key) for key, names in LAYOUT_NAMES.items()]
 
 
 def _preference_choices(language: str) -> list[tuple[str, str]]:

@@ -518,10 +518,12 @@ def _run_on_ray(items: list[BatchItem], fingerprints: dict[str, str], options: B
     started_here = not ray.is_initialized()
     if started_here:
         try:
+            # Ray's own start-up lines only with -v: the batch prints its own progress.
+            quiet = {"log_to_driver": False, "logging_level": logger.getEffectiveLevel()}
             if options.ray_address == "local":
-                ray.init(num_cpus=max(1, options.workers), include_dashboard=False, log_to_driver=False)
+                ray.init(num_cpus=max(1, options.workers), include_dashboard=False, **quiet)
             else:
-                ray.init(address=options.ray_address, log_to_driver=False)
+                ray.init(address=options.ray_address, **quiet)
         except Exception as error:  # noqa: BLE001 - Ray raises many types for an unreachable cluster
             raise AvatarError("batch_ray_connect", address=options.ray_address, reason=str(error)) from None
     try:

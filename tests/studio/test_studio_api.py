@@ -74,6 +74,20 @@ def test_preview_then_rate_stores_row(studio):
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_preview_in_news_layout(studio):
+    from avatar.media import probe
+
+    client = _client(studio)
+    rows = client.predict(SCRIPT, "news", api_name="/plan")
+    video, _, _ = client.predict(SCRIPT, "default", None, None, "", 1.0, "news", rows, "none", "news", "Evening news",
+                                 api_name="/preview")
+    info = probe(video)
+    assert (info.width, info.height) == (256, 144)
+    row = client.predict(5, api_name="/rate")
+    assert "5" in row or "已保存" in row
+    assert RatingStore(studio.ratings).all("score")[-1].settings["layout"] == "news"
+
+
 def test_rating_before_render_is_refused(studio):
     with pytest.raises(Exception) as caught:
         _client(studio).predict(3, api_name="/rate")
