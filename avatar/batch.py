@@ -57,6 +57,8 @@ STATUS_NAME = "batch_status"
 STATUS_FIELDS = ("row", "id", "status", "output", "duration_seconds", "render_seconds", "key", "reason", "worker")
 MAX_ID_LENGTH = 120
 _ID = re.compile(r"^\w[\w.\-]*$")
+# Output names with control characters or backslashes: a newline or a Windows separator in a file name.
+_UNSAFE_OUTPUT = re.compile(r"[\x00-\x1f\x7f\\]")
 # Seconds an output's streams may differ from its timeline: one frame plus the AAC encoder's padding.
 _DURATION_SLACK = 0.06
 
@@ -120,8 +122,12 @@ class BatchItem:
         from avatar import __version__
 
         settings = self.settings(options)
+        inputs = {name: _file_stamp(getattr(self, name)) for name in ("portrait", "background")}
+        if self.layout is not None and self.layout.lower().endswith(".json"):
+            # An edited template, or an image it names, makes the output stale like an edited script.
+            inputs["layout"] = [_file_stamp(path) for path in _template_files(self.layout)]
         described = {"version": __version__, "script": self.script, "settings": _jsonable(asdict(settings)),
-                     "inputs": {name: _file_stamp(getattr(self, name)) for name in ("portrait", "background")}}
+                     "inputs": inputs}
         return hashlib.sha256(json.dumps(described, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
@@ -131,7 +137,7 @@ class ItemStatus:
 
     row: int
     id: str
-    status: str  # "done", "skipped", "failed" or "rejected"
+    status: str  # "done", "skipped", "failed", "rejected", or "pending" until the run reaches it
     output: str = ""
     duration_seconds: float | None = None
     render_seconds: float | None = None
@@ -207,18 +213,26 @@ def _manifest_rows(manifest: Path) -> Iterator[tuple[int, dict | AvatarError]]:
     try:
         text = manifest.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise AvatarError("script_not_utf8", path=str(manifest)) from None
+        raise AvatarError("batch_manifest_not_utf8", path=str(manifest)) from None
     suffix = manifest.suffix.lower()
     if suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        _check_columns(manifest, reader.fieldnames or [])
-        for row in reader:
-            # The header is line 1, so data rows start at 2, the number a spreadsheet shows.
-            extra = row.pop(None, None)
-            if extra:
-                yield reader.line_num, AvatarError("batch_row_extra_cells", row=reader.line_num, cells=len(extra))
-            else:
-                yield reader.line_num, {name: value for name, value in row.items() if value not in (None, "")}
+        first_line = text.split("\n", 1)[0]
+        # Spreadsheets set to a European locale export with semicolons.
+        delimiter = ";" if ";" in first_line and "," not in first_line else ","
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = [name.strip().lower() for name in next(reader, [])]
+        while header and not header[-1]:
+            header.pop()  # empty columns a spreadsheet leaves after the last one
+        _check_columns(manifest, header)
+        # Rows are counted as records, the way a spreadsheet numbers them: the header is row 1,
+        # and a cell with line breaks does not shift the rows after it.
+        for number, cells in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank row, or one with only empty cells
+            if any(cell.strip() for cell in cells[len(header):]):
+                yield number, AvatarError("batch_row_extra_cells", row=number, cells=len(cells) - len(header))
+                continue
+            yield number, {name: cell for name, cell in zip(header, cells, strict=False) if cell.strip()}
     elif suffix in (".jsonl", ".ndjson"):
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
@@ -238,11 +252,15 @@ def _manifest_rows(manifest: Path) -> Iterator[tuple[int, dict | AvatarError]]:
 
 
 def _check_columns(manifest: Path, names: list[str], row: int | None = None) -> None:
-    # A misspelt column ("portait") would otherwise be ignored and render with the default.
-    unknown = [name for name in names if name not in COLUMNS]
+    # A misspelt column ("portait") would otherwise be ignored and render with the default,
+    # and a repeated one would silently lose one of its values.
+    unknown = [name or '""' for name in names if name not in COLUMNS]
     if unknown:
         raise AvatarError("batch_unknown_columns", path=str(manifest), columns=", ".join(map(str, unknown)),
                           known=", ".join(COLUMNS), row=row or 1)
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise AvatarError("batch_repeated_columns", path=str(manifest), columns=", ".join(repeated))
 
 
 def _parse_row(number: int, row: dict, base: Path, outdir: Path, roots: tuple[Path, ...]) -> BatchItem:
@@ -254,7 +272,7 @@ def _parse_row(number: int, row: dict, base: Path, outdir: Path, roots: tuple[Pa
         if value is None:
             return None
         if not isinstance(value, str | int | float) or isinstance(value, bool):
-            raise AvatarError("batch_bad_value", row=number, column=name, value=str(value), reason="text expected")
+            raise AvatarError("batch_bad_type", row=number, column=name, value=json.dumps(value))
         return str(value).strip() or None
 
     identifier = text("id")
@@ -263,50 +281,74 @@ def _parse_row(number: int, row: dict, base: Path, outdir: Path, roots: tuple[Pa
     if len(identifier) > MAX_ID_LENGTH or not _ID.match(identifier):
         raise AvatarError("batch_bad_id", row=number, value=identifier, limit=MAX_ID_LENGTH)
 
-    def input_path(name: str) -> Path | None:
+    def inside_roots(name: str, value: str, path: Path) -> None:
+        if not any(path.resolve().is_relative_to(root) for root in roots):
+            raise AvatarError("batch_path_outside", row=number, column=name, path=value,
+                              roots=", ".join(str(root) for root in roots))
+
+    def input_path(name: str, kind: str = "file") -> Path | None:
         value = text(name)
         if value is None:
             return None
         path = (base / Path(value).expanduser()).resolve()
-        if not any(path.is_relative_to(root) for root in roots):
-            raise AvatarError("batch_path_outside", row=number, column=name, path=value,
-                              roots=", ".join(str(root) for root in roots))
+        inside_roots(name, value, path)
         if not path.exists():
             raise AvatarError("batch_input_missing", row=number, column=name, path=str(path))
+        if kind == "file" and not path.is_file():
+            raise AvatarError("batch_bad_value", row=number, column=name, value=value, reason=translate("batch_need_file"))
+        if kind == "folder" and not path.is_dir():
+            raise AvatarError("batch_bad_value", row=number, column=name, value=value,
+                              reason=translate("batch_need_folder"))
         return path
 
     script, script_file = text("script"), input_path("script_file")
     if (script is None) == (script_file is None):
         raise AvatarError("batch_script_choice", row=number)
     if script_file is not None:
-        if script_file.is_dir():
-            raise AvatarError("path_is_directory", path=str(script_file))
         try:
             script = script_file.read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise AvatarError("script_not_utf8", path=str(script_file)) from None
-    portrait, avatar = input_path("portrait"), input_path("avatar")
+    portrait, avatar = input_path("portrait"), input_path("avatar", kind="folder")
     if portrait is not None and avatar is not None:
         raise AvatarError("batch_portrait_and_avatar", row=number)
 
     layout = text("layout")
     if layout is not None and layout.lower().endswith(".json"):
         layout = str(input_path("layout"))
+        for image in _template_files(layout)[1:]:
+            inside_roots("layout", str(image), image)
     if layout is not None or text("headline") or text("ticker"):
         from avatar.layout import load_layout
 
         # A misspelt layout or a headline for a layout without a lower third fails now, not mid-batch.
         load_layout(layout or "full").check_text(text("headline"), text("ticker"))
     background = text("background")
-    if background is not None and not background.startswith("#") and background.lower() != "portrait":
-        background = str(input_path("background"))
+    if background is not None and background.lower() != "portrait":
+        from avatar.compose import Background
+
+        if not background.startswith("#"):
+            background = str(input_path("background"))
+        Background.parse(background)  # a bad colour or an unreadable image fails now
+    voice = text("voice")
+    if voice is not None:
+        from voice.synthesize import list_voices
+
+        voices = [info.id for info in list_voices()]
+        if voice not in voices:
+            raise AvatarError("batch_bad_value", row=number, column="voice", value=voice, reason=", ".join(voices))
 
     output_value = text("output") or f"{identifier}.mp4"
+    if _UNSAFE_OUTPUT.search(output_value):
+        raise AvatarError("batch_bad_output_name", row=number, value=output_value)
     output = (outdir / Path(output_value).expanduser()).resolve()
     if not output.is_relative_to(outdir):
         raise AvatarError("batch_output_outside", row=number, path=output_value, outdir=str(outdir))
     if output.suffix.lower() != ".mp4":
         raise AvatarError("batch_bad_value", row=number, column="output", value=output_value, reason=".mp4")
+    if output.is_dir():
+        raise AvatarError("batch_bad_value", row=number, column="output", value=output_value,
+                          reason=translate("batch_need_file"))
 
     preset = text("preset") or "news"
     if preset not in PRESETS:
@@ -326,9 +368,9 @@ def _parse_row(number: int, row: dict, base: Path, outdir: Path, roots: tuple[Pa
             raise AvatarError("batch_bad_value", row=number, column="seed", value=seed_value,
                               reason="0 .. 4294967295") from None
     return BatchItem(row=number, id=identifier, script=script, output=output, script_file=script_file,
-                     portrait=portrait, avatar=avatar, voice=text("voice"), preset=preset, layout=layout,
+                     portrait=portrait, avatar=avatar, preset=preset, layout=layout,
                      language=language, background=background, headline=text("headline"), ticker=text("ticker"),
-                     seed=seed)
+                     seed=seed, voice=voice)
 
 
 # ---- 2. Resuming
@@ -395,6 +437,17 @@ def render_item(item: BatchItem, options: BatchOptions, fingerprint: str) -> Ite
     return status
 
 
+def stop_on_sigterm() -> None:
+    """Make SIGTERM (what `kill` and service managers send) stop like Ctrl-C.
+
+    Renders then remove their unfinished files, and the batch writes its report.
+    """
+    def interrupt(number: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _init_worker(language: str, verbose: bool) -> None:
     import torch
 
@@ -403,6 +456,7 @@ def _init_worker(language: str, verbose: bool) -> None:
     # Parallel items, not parallel threads: one thread per process keeps cores from contending,
     # and keeps the GAN's float sums in one order, so frames match whatever the worker count.
     torch.set_num_threads(1)
+    stop_on_sigterm()
     i18n.set_language(language)
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
                         format="%(levelname)s %(name)s: %(message)s")
@@ -415,35 +469,54 @@ def run_batch(manifest: Path, outdir: Path, options: BatchOptions, allowed_roots
               on_item: Callable[[ItemStatus, int, int], None] | None = None) -> BatchReport:
     """Render every valid row of `manifest` into `outdir`; return and write the status report.
 
+    The report has one row per manifest row from the start: rows still to render are
+    "pending", so a run that is stopped leaves a report of what it finished and what it did not.
     `on_item(status, finished, total)` is called as each row is settled, for progress display.
+
+    Raises:
+        AvatarError: an unusable manifest, or another batch writing to `outdir` now.
     """
-    outdir.mkdir(parents=True, exist_ok=True)
+    # The manifest is checked before OUTDIR is created, so a rejected manifest leaves nothing behind.
     items, rejected = read_manifest(manifest, outdir, allowed_roots)
+    with _outdir_lock(outdir):
+        return _run_items(manifest, outdir, options, items, rejected, on_item)
+
+
+def _run_items(manifest: Path, outdir: Path, options: BatchOptions, items: list[BatchItem],
+               rejected: list[ItemStatus], on_item: Callable[[ItemStatus, int, int], None] | None) -> BatchReport:
     report = BatchReport(json_path=outdir / f"{STATUS_NAME}.json", csv_path=outdir / f"{STATUS_NAME}.csv")
     by_row: dict[int, ItemStatus] = {status.row: status for status in rejected}
     total = len(items) + len(rejected)
     notify = on_item or (lambda status, finished, count: None)
+    finished = len(rejected)
 
     def settle(status: ItemStatus) -> None:
+        nonlocal finished
         by_row[status.row] = status
+        finished += 1
         report.items = [by_row[row] for row in sorted(by_row)]
         write_report(report, manifest, options)
-        notify(status, len(by_row), total)
+        notify(status, finished, total)
 
-    write_report(BatchReport(rejected, report.json_path, report.csv_path), manifest, options)
     for number, status in enumerate(rejected, start=1):
         notify(status, number, total)
 
     # 1. Skip what is already done.
     pending = []
     fingerprints = {item.id: item.fingerprint(options) for item in items}
+    skipped = []
     for item in items:
         reason = verify_output(item, fingerprints[item.id])
         if reason is None:
-            settle(ItemStatus(row=item.row, id=item.id, status="skipped", output=str(item.output)))
+            skipped.append(ItemStatus(row=item.row, id=item.id, status="skipped", output=str(item.output)))
         else:
             logger.info("item %s needs rendering: %s", item.id, reason)
             pending.append(item)
+            by_row[item.row] = ItemStatus(row=item.row, id=item.id, status="pending", output=str(item.output))
+    report.items = [by_row[row] for row in sorted(by_row)]
+    write_report(report, manifest, options)
+    for status in skipped:
+        settle(status)
 
     # 2. Render the rest.
     if pending:
@@ -454,6 +527,20 @@ def run_batch(manifest: Path, outdir: Path, options: BatchOptions, allowed_roots
     report.items = [by_row[row] for row in sorted(by_row)]
     write_report(report, manifest, options)
     return report
+
+
+@contextlib.contextmanager
+def _outdir_lock(outdir: Path) -> Iterator[None]:
+    """Hold OUTDIR/.batch.lock, so that two batches never write one folder at once."""
+    import fcntl
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    with (outdir / ".batch.lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AvatarError("batch_outdir_busy", path=str(outdir)) from None
+        yield
 
 
 def _run_locally(items: list[BatchItem], fingerprints: dict[str, str], options: BatchOptions,
@@ -560,7 +647,7 @@ def _failure(item: BatchItem, key: str, options: BatchOptions) -> ItemStatus:
 def write_report(report: BatchReport, manifest: Path, options: BatchOptions) -> None:
     """Write the status report as JSON (with a summary) and CSV (one row per item), atomically."""
     rows = [asdict(item) for item in report.items]
-    summary = {status: report.count(status) for status in ("done", "skipped", "failed", "rejected")}
+    summary = {status: report.count(status) for status in ("done", "skipped", "failed", "rejected", "pending")}
     document = {"manifest": str(manifest.resolve()), "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "options": _jsonable(asdict(options)), "summary": summary, "items": rows}
     assert report.json_path is not None and report.csv_path is not None
@@ -581,6 +668,19 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def _template_files(template: str | Path) -> list[Path]:
+    """Return a layout template file and the images it names (backdrop, logo)."""
+    from avatar.layout import load_layout
+
+    layout = load_layout(template)
+    files = [layout.path]
+    if layout.background is not None and layout.background.path is not None:
+        files.append(layout.background.path)
+    if layout.logo is not None:
+        files.append(layout.logo.image)
+    return files
 
 
 def _file_stamp(path: Path | str | None) -> list | None:

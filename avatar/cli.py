@@ -273,7 +273,7 @@ def _render(script_source: str, output: Path, options: argparse.Namespace) -> No
                                script_path=None if script_source == "-" else Path(script_source))
     finally:
         progress.close()
-    _print_notices(result.plan.warnings, result.failures)
+    _print_notices((*result.plan.warnings, *result.notices), result.failures)
     print(tr("done_render", path=str(output), seconds=result.duration, segments=len(result.plan.segments),
              sentences=_count_sentences(len(result.plan.segments)), wall=time.perf_counter() - started))
     print(tr("done_files", srt=str(result.subtitles), timeline=str(result.timeline)))

@@ -65,7 +65,7 @@ def run(options: argparse.Namespace) -> int | None:
     if options.command != "batch":
         return None
     from avatar import i18n
-    from avatar.batch import BatchOptions, read_manifest, run_batch
+    from avatar.batch import BatchOptions, read_manifest, run_batch, stop_on_sigterm
     from avatar.pipeline import FPS_RANGE, SIZE_RANGE
 
     if not 1 <= options.workers <= MAX_WORKERS:
@@ -76,15 +76,24 @@ def run(options: argparse.Namespace) -> int | None:
         raise AvatarError("invalid_fps", value=options.fps, low=FPS_RANGE[0], high=FPS_RANGE[1])
     if options.output.exists() and not options.output.is_dir():
         raise AvatarError("batch_output_not_folder", path=str(options.output))
+    if options.ray_cpus <= 0 or options.ray_gpus < 0:
+        raise AvatarError("batch_invalid_resources", cpus=options.ray_cpus, gpus=options.ray_gpus)
+    for root in options.allow_root:
+        if not root.is_dir():
+            raise AvatarError("batch_allow_root_missing", path=str(root))
     roots = tuple(options.allow_root)
 
     if options.check:
         items, rejected = read_manifest(options.manifest, options.output, roots)
         for status in rejected:
             print(tr("error_prefix") + status.reason, file=sys.stderr)
+        if rejected:
+            print(tr("batch_check_rejected", rejected=len(rejected), count=len(items)))
+            return EXIT_ITEMS_FAILED
         print(tr("batch_check_ok", count=len(items)))
-        return EXIT_ITEMS_FAILED if rejected else 0
+        return 0
 
+    stop_on_sigterm()
     settings = BatchOptions(size=options.size, fps=options.fps, refiner=options.refiner, workers=options.workers,
                             ray_address=options.ray_address, ray_cpus=options.ray_cpus, ray_gpus=options.ray_gpus,
                             language=i18n.ui_language())
@@ -116,7 +125,7 @@ class _BatchProgress:
         if status.status == "done":
             details = f" ({status.duration_seconds:.1f} s / {status.render_seconds:.1f} s)"
         elif status.reason:
-            details = f": {status.reason}"
+            details = tr("batch_item_reason", reason=status.reason)
         line = tr("batch_item_line", finished=finished, total=total, row=status.row, id=status.id or "-",
                   status=tr(f"batch_status_{status.status}"), details=details)
         # Lines go through tqdm so that they print above the bar instead of through it.

@@ -23,6 +23,7 @@ import bisect
 import functools
 import importlib.resources
 import logging
+import math
 import re
 import unicodedata
 from collections import OrderedDict
@@ -234,6 +235,30 @@ def _simplified_chinese_face_index(path: Path) -> int:
         index += 1
     logger.warning("no Simplified Chinese face in %s; using face 0, whose glyph shapes follow Japanese", path)
     return 0
+
+
+@functools.lru_cache(maxsize=1)
+def _font_characters() -> frozenset[int]:
+    """Return the code points that the Simplified Chinese face has glyphs for."""
+    from fontTools.ttLib import TTCollection
+
+    path = font_path()
+    collection = TTCollection(str(path), lazy=True)
+    return frozenset(collection.fonts[_simplified_chinese_face_index(path)].getBestCmap())
+
+
+def printable(text: str) -> str:
+    """Return `text` without the characters the font cannot draw (emoji, rare symbols).
+
+    Drawn anyway they would show as empty boxes. The SRT file keeps the full text, because a
+    player draws it with fonts of its own.
+    """
+    characters = _font_characters()
+    missing = {char for char in text if ord(char) not in characters and not char.isspace()}
+    if not missing:
+        return text
+    logger.warning("the font has no glyphs for %s, so they are left out of the drawn text", "".join(sorted(missing)))
+    return "".join(char for char in text if char not in missing)
 
 
 @functools.lru_cache(maxsize=16)
@@ -481,8 +506,12 @@ def check_frame_settings(width: int, height: int, fps: int, sample_rate: int, la
     """Raise AvatarError for a frame size, frame rate, sample rate or label language out of range."""
     # Users choose the longer side (--size). A tall or wide portrait makes the shorter
     # side smaller, which is allowed down to half the minimum, where text still fits.
-    if not MIN_SIZE <= max(width, height) <= MAX_SIZE or min(width, height) < MIN_SIZE // 2:
+    if not MIN_SIZE <= max(width, height) <= MAX_SIZE:
         raise AvatarError("invalid_size", value=max(width, height), low=MIN_SIZE, high=MAX_SIZE)
+    if min(width, height) < MIN_SIZE // 2:
+        needed = math.ceil(MIN_SIZE // 2 * max(width, height) / min(width, height))
+        raise AvatarError("frame_too_narrow", width=width, height=height, low=MIN_SIZE // 2, needed=needed,
+                          high=MAX_SIZE)
     if fps <= 0:
         raise AvatarError("invalid_fps", value=fps, low=1, high=60)
     if sample_rate <= 0:
@@ -527,6 +556,7 @@ def draw_subtitle(text: str, style: SubtitleStyle, frame_width: int) -> Overlay 
     The font shrinks until the text fits, and text that still does not fit is cut with
     an ellipsis. Returns None when `text` draws nothing.
     """
+    text = printable(text)
     max_width = style.max_width
     max_lines = style.max_lines
     lines: list[str] = []

@@ -316,6 +316,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "版式模板 {path} 中的 {element} 在 {width}×{height} 画布上会遮挡右上角的“AI生成 / AI-generated”标识。请移动或缩小 {element}：每个视频都必须能看到这个标识。",
         "en": "In the layout template {path}, the {element} would cover the \"AI生成 / AI-generated\" label in the top-right corner of a {width}×{height} canvas. Move or shrink the {element}: the label must stay visible in every video.",
     },
+    "layout_covers_mouth": {
+        "zh": "版式 {layout} 的 {element} 挡住了主播的嘴。请换一张人物占画面更小的肖像（如半身照），或在版式模板中下移该元素。",
+        "en": "The {element} of the layout {layout} covers the presenter's mouth. Use a portrait in which the person is "
+              "smaller (a half-length shot), or move that element down in the layout template.",
+    },
+    "frame_too_narrow": {
+        "zh": "画面为 {width}x{height}，短边小于 {low} 像素，字幕放不下（肖像过于狭长）。请把 --size 设为 {needed} 或更大（不超过 {high}），或把肖像裁得更方一些。",
+        "en": "The frame would be {width}x{height}, with its shorter side under {low} pixels, too small for subtitles "
+              "(the portrait is very narrow). Use --size {needed} or more (up to {high}), or crop the portrait closer to square.",
+    },
     "layout_no_element": {
         "zh": "版式 {layout} 没有 {element}，无法显示 {text!r}。请改用带有该元素的版式（如 news），或去掉这段文字。",
         "en": "The layout {layout} has no {element}, so {text!r} cannot be shown. Choose a layout that has one, such as news, or leave the text out.",
@@ -627,8 +637,39 @@ MESSAGES: dict[str, dict[str, str]] = {
               "{{\"id\": \"a1\", \"script\": \"...\"}}.",
     },
     "batch_row_extra_cells": {
-        "zh": "第 {row} 行比表头多出 {cells} 个单元格。含逗号的文字请用双引号括起来。",
-        "en": "Row {row} has {cells} more cells than the header. Put text that contains commas in double quotes.",
+        "zh": "第 {row} 行的单元格比表头多（多出 {cells} 个）。含逗号的文字请用双引号括起来。",
+        "en": "Row {row} has more cells than the header ({cells} extra). Put text that contains commas in double quotes.",
+    },
+    "batch_manifest_not_utf8": {
+        "zh": "清单 {path} 不是 UTF-8 编码。在 Excel 中请用“另存为 → CSV UTF-8（逗号分隔）”保存。",
+        "en": "The manifest {path} is not UTF-8 text. In Excel, save it with Save As > CSV UTF-8 (Comma delimited).",
+    },
+    "batch_repeated_columns": {
+        "zh": "清单 {path} 的表头中这些列出现了不止一次：{columns}。每列只能有一个。",
+        "en": "The manifest {path} repeats these columns in its header: {columns}. Keep one of each.",
+    },
+    "batch_bad_type": {
+        "zh": "第 {row} 行的 {column} 值 {value} 不是文字或数字。",
+        "en": "Row {row} has {value} in {column}, which is neither text nor a number.",
+    },
+    "batch_bad_output_name": {
+        "zh": "第 {row} 行的输出名 {value!r} 含有换行、控制字符或反斜杠。子目录请用“/”分隔。",
+        "en": "Row {row} has an output name {value!r} with a line break, a control character or a backslash. "
+              "Separate subfolders with '/'.",
+    },
+    "batch_invalid_resources": {
+        "zh": "--ray-cpus 应大于 0，--ray-gpus 不能为负（现在是 {cpus} 和 {gpus}）。",
+        "en": "--ray-cpus must be above 0 and --ray-gpus not negative (given: {cpus} and {gpus}).",
+    },
+    "batch_allow_root_missing": {
+        "zh": "--allow-root 给出的目录不存在：{path}。",
+        "en": "The --allow-root folder {path} does not exist.",
+    },
+    "batch_need_file": {"zh": "应为文件，而不是目录", "en": "a file, not a folder"},
+    "batch_need_folder": {"zh": "应为目录（数字人档案）", "en": "a folder (an avatar profile)"},
+    "batch_outdir_busy": {
+        "zh": "另一个批量任务正在写入 {path}。请等它结束，或换一个输出目录。",
+        "en": "Another batch is writing to {path}. Wait for it to finish, or choose another output folder.",
     },
     "batch_missing_id": {
         "zh": "第 {row} 行缺少 id。每个条目都需要唯一的 id，它也是默认的输出文件名。",
@@ -640,16 +681,18 @@ MESSAGES: dict[str, dict[str, str]] = {
               "characters, not starting with '.' or '-'.",
     },
     "batch_duplicate_id": {
-        "zh": "第 {row} 行的 id {value!r} 与第 {first} 行重复。请给每个条目不同的 id。",
-        "en": "Row {row} repeats the id {value!r} of row {first}. Give each item its own id.",
+        "zh": "第 {row} 行的 id {value!r} 与第 {first} 行重复（不区分大小写）。请给每个条目不同的 id。",
+        "en": "Row {row} repeats the id {value!r} of row {first} (ids are compared without case). Give each "
+              "item its own id.",
     },
     "batch_duplicate_output": {
         "zh": "第 {row} 行的输出 {path} 与第 {first} 行相同。请修改其中一行的 output。",
         "en": "Row {row} writes the same output {path} as row {first}. Change the output of one of them.",
     },
     "batch_script_choice": {
-        "zh": "第 {row} 行需要 script（文稿文字）或 script_file（文稿文件）之一，且只能给一个。",
-        "en": "Row {row} needs exactly one of script (the text) and script_file (a file).",
+        "zh": "第 {row} 行需要 script（文稿文字）或 script_file（文稿文件）之一，且只能给一个；只有空白的单元格视为未填。",
+        "en": "Row {row} needs exactly one of script (the text) and script_file (a file); a blank cell counts as "
+              "empty.",
     },
     "batch_portrait_and_avatar": {
         "zh": "第 {row} 行同时给了 portrait 和 avatar，请只保留一个。",
@@ -665,9 +708,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Row {row}: the {column} file {path} does not exist. Paths are relative to the manifest's folder.",
     },
     "batch_output_outside": {
-        "zh": "第 {row} 行的输出 {path} 不在输出目录 {outdir} 内。output 相对于输出目录，不能用“..”跳出。",
-        "en": "Row {row}: the output {path} is outside the output folder {outdir}. Outputs are relative to "
-              "the output folder and cannot leave it with '..'.",
+        "zh": "第 {row} 行的输出 {path} 不在输出目录 {outdir} 内。output 应为输出目录内的相对路径。",
+        "en": "Row {row}: the output {path} is outside the output folder {outdir}. Give a path relative to "
+              "the output folder, inside it.",
     },
     "batch_bad_value": {
         "zh": "第 {row} 行的 {column} 值 {value!r} 无效。可用：{reason}。",
@@ -710,9 +753,15 @@ MESSAGES: dict[str, dict[str, str]] = {
               "Status report: {json}, {csv}",
     },
     "batch_check_ok": {
-        "zh": "清单检查通过：{count} 个条目可以渲染。",
-        "en": "The manifest is valid: {count} items can be rendered.",
+        "zh": "清单检查通过：可以渲染的条目 {count} 个。",
+        "en": "The manifest is valid. Items that can be rendered: {count}.",
     },
+    "batch_check_rejected": {
+        "zh": "清单中有 {rejected} 行被拒绝（原因见上），可以渲染的条目 {count} 个。",
+        "en": "Rows rejected: {rejected} (reasons above). Items that can be rendered: {count}.",
+    },
+    "batch_item_reason": {"zh": "：{reason}", "en": ": {reason}"},
+    "batch_status_pending": {"zh": "等待渲染", "en": "pending"},
     "error_prefix": {"zh": "错误：", "en": "Error: "},
     "see_help": {"zh": "（选项说明：{command} --help）", "en": " (options: {command} --help)"},
     "warning_prefix": {"zh": "警告：", "en": "Warning: "},

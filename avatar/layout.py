@@ -50,6 +50,7 @@ from avatar.compose import (
     check_person_frame,
     feather_kernel,
     load_font,
+    printable,
     render_label,
     subtitle_capacity,
     truncate_with_ellipsis,
@@ -908,6 +909,24 @@ class LayoutCompositor:
         self._ticker_strip = np.asarray(strip)  # (band_height, period + band_width, 3)
         self._ticker_pixels_per_second = spec.speed * min(self.width, self.height)
 
+    def element_over(self, x: float, y: float) -> str | None:
+        """Return the element drawn over point (x, y) of a person frame, or None when it stays visible.
+
+        The pipeline asks this for the mouth: a headline bar across it hides the lip sync.
+        """
+        if self.layout.aspect is None:
+            return None
+        left, top = self.anchor_box[0] - self._fit.left, self.anchor_box[1]
+        scale = 1.0
+        if self._fit.scaled_size is not None:
+            scale = self._fit.scaled_size[0] / self.person_width
+        point = (left + x * scale, top + y * scale)
+        for element, box in (("lower_third", self.lower_third_box), ("ticker", self.ticker_box),
+                             ("logo", self.logo_box)):
+            if box is not None and box[0] <= point[0] < box[2] and box[1] <= point[1] < box[3]:
+                return element
+        return None
+
     def ticker_offset(self, index: int) -> int:
         """Return how many pixels the ticker text has moved left at frame `index`, modulo its period."""
         if self.ticker_period == 0:
@@ -997,7 +1016,7 @@ def _one_line(text: str | None) -> str | None:
     """Return `text` with runs of whitespace (line breaks included) made single spaces; None when empty."""
     if text is None:
         return None
-    return " ".join(text.split()) or None
+    return " ".join(printable(text).split()) or None
 
 
 def _fit_one_line(text: str, size: int, weight: int, max_width: float) -> tuple[ImageFont.FreeTypeFont, str]:

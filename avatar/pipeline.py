@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from avatar.errors import AvatarError
 from avatar.fileio import check_output_path
+from avatar.rig import LOWER_INNER_CENTER, UPPER_INNER_CENTER
 from avatar.timing import num_frames_for
-from emotion.types import EmotionPlan
+from emotion.types import EmotionPlan, Notice
 from face_gan import DEFAULT_REFINER, REFINERS
 from voice.types import Utterance
 
@@ -133,6 +134,7 @@ class RenderResult:
     height: int
     stage_seconds: dict[str, float] = field(default_factory=dict)
     failures: tuple[tuple[int, str], ...] = ()
+    notices: tuple[Notice, ...] = ()
 
 
 def check_seed(seed: int) -> None:
@@ -234,6 +236,13 @@ def render_script(
     cues = cues_from_utterance(plan, utterance, min(MAX_CUE_UNITS, layout.subtitle_capacity(width, height)))
     compositor = LayoutCompositor(layout, width, height, settings.fps, utterance.sample_rate, cues, plan.language,
                                   renderer.width, renderer.height, background, settings.headline, settings.ticker)
+    notices = []
+    mouth = portrait.landmarks[[UPPER_INNER_CENTER, LOWER_INNER_CENTER], :2].mean(axis=0) * renderer.width / portrait.width
+    covering = compositor.element_over(float(mouth[0]), float(mouth[1]))
+    if covering is not None:
+        # A tight head-and-shoulders photo puts the mouth low in the frame, behind the headline bar.
+        notices.append(Notice("layout_covers_mouth", {"layout": layout.name, "element": covering}))
+        logger.warning("the %s of layout %s covers the presenter's mouth", covering, layout.name)
     total = num_frames_for(len(utterance.waveform), utterance.sample_rate, settings.fps)
     if performance.num_frames != total:
         raise AssertionError(f"performance has {performance.num_frames} frames, audio needs {total}")
@@ -264,7 +273,7 @@ def render_script(
                 {stage: round(value, 2) for stage, value in seconds.items()})
     return RenderResult(video=output, subtitles=srt_path, timeline=timeline_path, plan=plan,
                         duration=utterance.duration, num_frames=total, width=width,
-                        height=height, stage_seconds=seconds, failures=utterance.failures)
+                        height=height, stage_seconds=seconds, failures=utterance.failures, notices=tuple(notices))
 
 
 def load_face(settings: RenderSettings) -> tuple[Portrait, Generator | None]:

@@ -93,15 +93,79 @@ def test_allow_root_and_symlink_escape(tmp_path):
     assert rejected == [] and [item.portrait for item in items] == [(shared / "p.png").resolve()] * 2
 
 
+def test_spreadsheet_export_quirks(tmp_path):
+    # Capitalised headers, an empty column and a blank row left by a spreadsheet, CRLF line ends,
+    # and a cell with line breaks: the next row is still numbered as the spreadsheet shows it.
+    manifest = tmp_path / "m.csv"
+    manifest.write_bytes(b'ID,Script,\r\nm1,"Para one.\r\n\r\nPara two.",\r\n,,\r\nbad id,Hi.,\r\n')
+    items, rejected = read_manifest(manifest, tmp_path / "out")
+    assert [item.script for item in items] == ["Para one.\r\n\r\nPara two."]
+    assert _reasons(rejected) == {4: "batch_bad_id"}
+    semicolons = _write(tmp_path / "s.csv", "id;script\ns1;Hallo, Welt.\n")
+    assert [item.script for item in read_manifest(semicolons, tmp_path / "out")[0]] == ["Hallo, Welt."]
+
+
+def test_template_images_checked_and_fingerprinted(tmp_path):
+    from avatar.layout import builtin_path
+
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    template = json.loads(builtin_path("news").read_text(encoding="utf-8"))
+    template["background"] = str(builtin_path("news").parent / "studio.png")  # outside the allowed roots
+    template["logo"]["image"] = str(builtin_path("news").parent / "logo.png")
+    _write(jobs / "mine.json", json.dumps(template))
+    manifest = _write(jobs / "m.csv", "id,script,layout\nt1,Hi.,mine.json\n")
+    _, rejected = read_manifest(manifest, tmp_path / "out")
+    assert _reasons(rejected) == {2: "batch_path_outside"}
+
+    for name in ("studio.png", "logo.png"):
+        shutil.copy(builtin_path("news").parent / name, jobs / name)
+    template["background"], template["logo"]["image"] = "studio.png", "logo.png"
+    _write(jobs / "mine.json", json.dumps(template))
+    items, rejected = read_manifest(manifest, tmp_path / "out")
+    assert rejected == []
+    before = items[0].fingerprint(OPTIONS)
+    template["ticker"]["color"] = "#330000"
+    _write(jobs / "mine.json", json.dumps(template, indent=1))
+    assert items[0].fingerprint(OPTIONS) != before
+    edited = items[0].fingerprint(OPTIONS)
+    (jobs / "logo.png").write_bytes((jobs / "logo.png").read_bytes() + b"\0")
+    assert items[0].fingerprint(OPTIONS) != edited
+
+
+def test_second_batch_on_same_folder_is_refused(tmp_path):
+    import fcntl
+
+    manifest = _write(tmp_path / "m.csv", "id,script\na,Hi.\n")
+    (tmp_path / "out").mkdir()
+    with (tmp_path / "out" / ".batch.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        with pytest.raises(AvatarError) as caught:
+            run_batch(manifest, tmp_path / "out", OPTIONS)
+    assert caught.value.key == "batch_outdir_busy"
+
+
 @pytest.mark.parametrize(("name", "text", "key"), [
     ("m.txt", "id,script\na,b\n", "batch_manifest_format"),
     ("m.csv", "id,script,portait\na,b,c\n", "batch_unknown_columns"),
+    ("m.csv", "id,script,script\na,b,c\n", "batch_repeated_columns"),
     ("m.csv", "id,script\n", "batch_manifest_empty"),
 ])
 def test_unusable_manifest_is_an_error(tmp_path, name, text, key):
     with pytest.raises(AvatarError) as caught:
-        read_manifest(_write(tmp_path / name, text), tmp_path / "out")
+        run_batch(_write(tmp_path / name, text), tmp_path / "out", OPTIONS)
     assert caught.value.key == key
+    # Nothing is created for a manifest that cannot be used.
+    assert not (tmp_path / "out").exists()
+
+
+def test_manifest_not_utf8_is_named(tmp_path):
+    manifest = tmp_path / "gbk.csv"
+    manifest.write_bytes("id,script\na,你好。\n".encode("gbk"))
+    with pytest.raises(AvatarError) as caught:
+        read_manifest(manifest, tmp_path / "out")
+    assert caught.value.key == "batch_manifest_not_utf8"
+    assert "CSV UTF-8" in caught.value.message("en")
 
 
 def test_bad_json_line_rejects_only_that_row(tmp_path):
@@ -147,7 +211,7 @@ def test_batch_renders_items_and_reports_failures(rendered):
         assert abs(info.video_duration - timeline["duration_seconds"]) <= 1 / 25 + 1e-6
         assert timeline["batch_id"] == video.stem
     status = json.loads((folder / "out" / "batch_status.json").read_text(encoding="utf-8"))
-    assert status["summary"] == {"done": 2, "skipped": 0, "failed": 1, "rejected": 0}
+    assert status["summary"] == {"done": 2, "skipped": 0, "failed": 1, "rejected": 0, "pending": 0}
     csv_text = (folder / "out" / "batch_status.csv").read_text(encoding="utf-8-sig")
     assert csv_text.splitlines()[0].startswith("row,id,status")
     assert "no_face" in csv_text
@@ -243,8 +307,10 @@ def test_interrupt_removes_partial_files(tmp_path):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130
     assert "Interrupted" in err
-    assert not list((tmp_path / "out").glob(".*"))
+    assert [path.name for path in (tmp_path / "out").glob(".*")] == [".batch.lock"]
     assert not (tmp_path / "out" / "long.mp4").exists()
+    status = json.loads((tmp_path / "out" / "batch_status.json").read_text(encoding="utf-8"))
+    assert [item["status"] for item in status["items"]] == ["pending"]
 
 
 def test_cli_check_and_exit_status(rendered, capsys, english_messages):
@@ -253,10 +319,13 @@ def test_cli_check_and_exit_status(rendered, capsys, english_messages):
     status, out, err = run_cli(["batch", str(bad), "-o", str(folder / "check"), "--check"], capsys)
     assert status == 3
     assert "Row 3 repeats the id 'ok' of row 2" in err
-    assert "1 items can be rendered" in out
+    assert "Items that can be rendered: 1" in out
     status, _, err = run_cli(["batch", str(manifest), "-o", str(folder / "x"), "--workers", "0"], capsys)
     assert status == 2
     assert "--workers" in err
+    status, _, err = run_cli(["batch", str(manifest), "-o", str(folder / "x"), "--ray-gpus", "-1"], capsys)
+    assert status == 2
+    assert "--ray-gpus" in err
     status, _, err = run_cli(["batch", str(folder / "nothing.csv"), "-o", str(folder / "x")], capsys)
     assert status == 2
     assert "nothing.csv" in err

@@ -232,6 +232,11 @@ def test_compose_rejects_wrong_frame():
 def test_compositor_rejects_bad_size():
     with pytest.raises(AvatarError) as caught:
         Compositor(100, 256, FPS, SAMPLE_RATE, [], Background.parse(None), "en")
+    # A narrow portrait: the message gives the --size that makes the shorter side large enough.
+    assert caught.value.key == "frame_too_narrow"
+    assert "--size 328" in caught.value.message("en")
+    with pytest.raises(AvatarError) as caught:
+        Compositor(2000, 1000, FPS, SAMPLE_RATE, [], Background.parse(None), "en")
     assert caught.value.key == "invalid_size"
 
 
@@ -246,3 +251,16 @@ def test_compose_cost_per_frame():
     per_frame = (time.perf_counter() - start) / 50
     # About 1.4 ms on one busy core when measured; a loose bound for slow CI.
     assert per_frame < 0.015
+
+
+def test_emoji_left_out_of_drawn_text():
+    from avatar.compose import printable
+
+    # Noto Sans CJK has no emoji; drawn, they would be empty boxes.
+    assert printable("🔴 直播 LIVE 🎉") == " 直播 LIVE "
+    assert printable("普通文字，no emoji.") == "普通文字，no emoji."
+    compositor = Compositor(256, 256, 25, 16000, [], Background(), "zh")
+    assert compositor.render_subtitle("🎉🎉") is None
+    with_emoji = compositor.render_subtitle("晚上好🎉")
+    without = compositor.render_subtitle("晚上好")
+    assert np.array_equal(with_emoji.rgb, without.rgb)

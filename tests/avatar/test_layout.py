@@ -464,3 +464,15 @@ def test_news_compose_cost_per_frame():
     per_frame = (time.perf_counter() - start) / 30
     # About 2 to 3 ms when measured on a 2-core machine; a loose bound for slow CI.
     assert per_frame < 0.025
+
+
+def test_element_over_person_points():
+    compositor, image, _ = make_compositor("news")
+    height, width = image.shape[:2]
+    # The head stays clear, the bottom of the frame is behind the ticker, and "full" covers nothing.
+    assert compositor.element_over(width / 2, height * 0.1) is None
+    assert compositor.element_over(width / 2, height - 1) == "ticker"
+    lower_third_top = compositor.lower_third_box[1] - compositor.anchor_box[1]
+    assert compositor.element_over(width / 2, lower_third_top + 2) == "lower_third"
+    full, image, _ = make_compositor("full", headline=None, ticker=None)
+    assert full.element_over(image.shape[1] / 2, image.shape[0] - 1) is None
