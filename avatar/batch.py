@@ -545,54 +545,83 @@ def _outdir_lock(outdir: Path) -> Iterator[None]:
 
 def _run_locally(items: list[BatchItem], fingerprints: dict[str, str], options: BatchOptions,
                  settle: Callable[[ItemStatus], None]) -> None:
+    queue = list(items)
+    attempts: dict[str, int] = {}
+    verbose = logging.getLogger().isEnabledFor(logging.INFO)
+    with _one_thread_per_worker():
+        while queue:
+            queue = _run_pool(queue, attempts, fingerprints, options, settle, verbose)
+
+
+@contextlib.contextmanager
+def _one_thread_per_worker() -> Iterator[None]:
+    """Start workers with one OpenMP/BLAS thread each, as Ray does for a task with one CPU.
+
+    The variables must be set before a worker imports numpy and torch, so they go into the
+    environment that spawned workers inherit; a value the user set is kept.
+    """
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    saved = {name: os.environ.get(name) for name in names}
+    for name in names:
+        os.environ.setdefault(name, "1")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+
+
+def _run_pool(queue: list[BatchItem], attempts: dict[str, int], fingerprints: dict[str, str], options: BatchOptions,
+              settle: Callable[[ItemStatus], None], verbose: bool) -> list[BatchItem]:
+    """Render `queue` in one process pool; return the items to try again in a fresh pool."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     from avatar import i18n
 
-    queue = list(items)
-    attempts: dict[str, int] = {}
-    verbose = logging.getLogger().isEnabledFor(logging.INFO)
-    while queue:
-        # Spawned, not forked: the parent may hold threads (torch, mediapipe) that a fork would copy mid-work.
-        executor = ProcessPoolExecutor(max_workers=max(1, min(options.workers, len(queue))),
-                                       mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_init_worker, initargs=(i18n.ui_language(), verbose))
-        futures = {executor.submit(render_item, item, options, fingerprints[item.id]): item for item in queue}
-        queue = []
-        try:
-            remaining = set(futures)
-            while remaining:
-                finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    item = futures[future]
-                    try:
-                        settle(future.result())
-                    except BrokenProcessPool:
-                        # A worker died (killed, out of memory): every unfinished item of the pool fails
-                        # with it. Each is tried once more in a fresh pool; an item that kills twice fails.
-                        attempts[item.id] = attempts.get(item.id, 0) + 1
-                        if attempts[item.id] >= 2:
-                            settle(_failure(item, "batch_worker_died", options))
-                        else:
-                            queue.append(item)
-        except KeyboardInterrupt:
-            # A terminal's Ctrl-C reaches the workers too, but `kill -INT` reaches only this process.
-            # Interrupted workers remove their unfinished files, which a terminated one would leave.
-            for process in list(getattr(executor, "_processes", {}).values()):
-                with contextlib.suppress(OSError):
-                    os.kill(process.pid, signal.SIGINT)
-            executor.shutdown(wait=True, cancel_futures=True)
-            # Items that finished while the interrupt arrived still go into the report.
-            for future in futures:
-                if future.done() and not future.cancelled() and future.exception() is None:
-                    status = future.result()
-                    if status.status == "done":
-                        settle(status)
-            raise
-        finally:
-            executor.shutdown(wait=True, cancel_futures=True)
+    retry: list[BatchItem] = []
+    # Spawned, not forked: the parent may hold threads (torch, mediapipe) that a fork would copy mid-work.
+    executor = ProcessPoolExecutor(max_workers=max(1, min(options.workers, len(queue))),
+                                   mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker, initargs=(i18n.ui_language(), verbose))
+    futures = {executor.submit(render_item, item, options, fingerprints[item.id]): item for item in queue}
+    try:
+        remaining = set(futures)
+        while remaining:
+            finished, remaining = wait(remaining, return_when=FIRST_COMPLETED)
+            for future in finished:
+                item = futures[future]
+                try:
+                    settle(future.result())
+                except BrokenProcessPool:
+                    # A worker died (killed, out of memory): every unfinished item of the pool fails
+                    # with it. Each is tried once more in a fresh pool; an item that kills twice fails.
+                    attempts[item.id] = attempts.get(item.id, 0) + 1
+                    logger.warning("a worker process died while item %s was pending (attempt %d)", item.id,
+                                   attempts[item.id])
+                    if attempts[item.id] >= 2:
+                        settle(_failure(item, "batch_worker_died", options))
+                    else:
+                        retry.append(item)
+    except KeyboardInterrupt:
+        # A terminal's Ctrl-C reaches the workers too, but `kill -INT` reaches only this process.
+        # Interrupted workers remove their unfinished files, which a terminated one would leave.
+        for process in list(getattr(executor, "_processes", {}).values()):
+            with contextlib.suppress(OSError):
+                os.kill(process.pid, signal.SIGINT)
+        executor.shutdown(wait=True, cancel_futures=True)
+        # Items that finished while the interrupt arrived still go into the report.
+        for future in futures:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                status = future.result()
+                if status.status == "done":
+                    settle(status)
+        raise
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+    return retry
 
 
 def _run_on_ray(items: list[BatchItem], fingerprints: dict[str, str], options: BatchOptions,
