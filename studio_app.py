@@ -44,8 +44,8 @@ EMOTION_NAMES_ZH = {"neutral": "中性", "happy": "开心", "sad": "悲伤", "an
                     "fearful": "恐惧", "disgusted": "厌恶"}
 PREFERENCE_NAMES = {"a": {"zh": "A 更真实", "en": "A looks more real"}, "b": {"zh": "B 更真实", "en": "B looks more real"},
                     "same": {"zh": "差不多", "en": "About the same"}}
-# Gradio refuses uploads over this multiple of --max-upload-mb in its own (English) words, before
-# they reach the studio; smaller ones that are still over the limit get the studio's message.
+# Gradio rejects uploads over this multiple of --max-upload-mb with its own English message, before
+# they reach the studio. Smaller ones that are still over the limit get the studio's message.
 UPLOAD_HARD_CAP = 10
 # Labels and buttons in both languages; errors come from avatar.i18n.
 TEXT: dict[str, dict[str, str]] = {
@@ -138,8 +138,8 @@ LAYOUT_NAMES = {"full": {"zh": "肖像全幅", "en": "Full portrait"}, "news": {
 SOURCES = ("default", "upload", "profile")
 SOURCE_NAMES = {"default": {"zh": "内置肖像", "en": "Default portrait"}, "upload": {"zh": "上传", "en": "Upload"},
                 "profile": {"zh": "档案", "en": "Profile"}}
-# Gradio announces a finished event to screen readers with a key that its own catalogues lack
-# (6.31: "common.complete" is read out literally); these fill the gap.
+# Gradio 6.31 announces a finished event to screen readers with the key "common.complete", which
+# its own catalogues lack, so the key itself is read out. These translations fill the gap.
 GRADIO_TEXT = gr.I18n(**{"zh-CN": {"common.complete": "完成"}, "zh": {"common.complete": "完成"},
                          "en": {"common.complete": "Done"}})
 LANGUAGE_CHOICES = (("简体中文", "zh"), ("English", "en"))

@@ -558,7 +558,7 @@ def _one_thread_per_worker() -> Iterator[None]:
     """Start workers with one OpenMP/BLAS thread each, as Ray does for a task with one CPU.
 
     The variables must be set before a worker imports numpy and torch, so they go into the
-    environment that spawned workers inherit; a value the user set is kept.
+    environment that spawned workers inherit. A value the user set is kept.
     """
     names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
     saved = {name: os.environ.get(name) for name in names}

@@ -912,7 +912,7 @@ class LayoutCompositor:
     def element_over(self, x: float, y: float) -> str | None:
         """Return the element drawn over point (x, y) of a person frame, or None when it stays visible.
 
-        The pipeline asks this for the mouth: a headline bar across it hides the lip sync.
+        The pipeline checks the mouth with it, because a headline bar across the mouth hides the lip sync.
         """
         if self.layout.aspect is None:
             return None
