@@ -38,6 +38,9 @@ logger = logging.getLogger("avatar.studio")
 
 DEFAULT_PORT = 7860
 PREVIEW_SIZE = 256
+# The other layouts put the person in part of the frame and draw more text, so their preview is
+# larger; the person is still rendered at about PREVIEW_SIZE.
+LAYOUT_PREVIEW_SIZE = 448
 PLAN_HEADERS = {"zh": ("文本", "情绪", "强度"), "en": ("Text", "Emotion", "Intensity")}
 # Emotion names shown in the Chinese plan table; each is an alias the plan file reads back.
 EMOTION_NAMES_ZH = {"neutral": "中性", "happy": "开心", "sad": "悲伤", "angry": "愤怒", "surprised": "惊讶",
@@ -326,7 +329,7 @@ def render_job(config: StudioConfig, session: str, request: RenderRequest, progr
         voice=request.voice or None, speed=request.speed, preset=request.preset, plan=plan, refiner=request.refiner,
         gan_checkpoint=Path(request.gan_checkpoint) if request.gan_checkpoint else None,
         layout=request.layout or "full", headline=(request.headline or "").strip() or None,
-        size=PREVIEW_SIZE if request.first_only else request.size)
+        size=_preview_size(request.layout) if request.first_only else request.size)
     output = folder / ("preview.mp4" if request.first_only else "video.mp4")
     try:
         result = render_script(script, output, settings, progress)
@@ -660,6 +663,10 @@ def refusal(message: str, language: str) -> gr.Error:
     """
     logger.info("user error: %s", message)
     return gr.Error(message, title=t("error_title", language), print_exception=False)
+
+
+def _preview_size(layout: str | None) -> int:
+    return PREVIEW_SIZE if layout in (None, "", "full") else LAYOUT_PREVIEW_SIZE
 
 
 def _layout_choices(language: str) -> list[tuple[str, str]]:

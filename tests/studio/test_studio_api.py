@@ -82,7 +82,7 @@ def test_preview_in_news_layout(studio):
     video, _, _ = client.predict(SCRIPT, "default", None, None, "", 1.0, "news", rows, "none", "news", "Evening news",
                                  api_name="/preview")
     info = probe(video)
-    assert (info.width, info.height) == (256, 144)
+    assert (info.width, info.height) == (448, 252)
     row = client.predict(5, api_name="/rate")
     assert "5" in row or "已保存" in row
     assert RatingStore(studio.ratings).all("score")[-1].settings["layout"] == "news"
