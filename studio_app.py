@@ -39,7 +39,7 @@ logger = logging.getLogger("avatar.studio")
 DEFAULT_PORT = 7860
 PREVIEW_SIZE = 256
 # The other layouts put the person in part of the frame and draw more text, so their preview is
-# larger; the person is still rendered at about PREVIEW_SIZE.
+# larger. The person in it is still rendered at about PREVIEW_SIZE.
 LAYOUT_PREVIEW_SIZE = 448
 PLAN_HEADERS = {"zh": ("文本", "情绪", "强度"), "en": ("Text", "Emotion", "Intensity")}
 # Emotion names shown in the Chinese plan table; each is an alias the plan file reads back.
@@ -138,7 +138,6 @@ TEXT: dict[str, dict[str, str]] = {
 }
 LAYOUT_NAMES = {"full": {"zh": "肖像全幅", "en": "Full portrait"}, "news": {"zh": "新闻播报", "en": "News desk"},
                 "vertical": {"zh": "竖屏 9:16", "en": "Vertical 9:16"}, "square": {"zh": "方形 1:1", "en": "Square 1:1"}}
-SOURCES = ("default", "upload", "profile")
 SOURCE_NAMES = {"default": {"zh": "内置肖像", "en": "Default portrait"}, "upload": {"zh": "上传", "en": "Upload"},
                 "profile": {"zh": "档案", "en": "Profile"}}
 # Gradio 6.31 announces a finished event to screen readers with the key "common.complete", which
@@ -399,17 +398,17 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         # Messages written for the command line name options; in the studio, point to the control instead.
         if error.key in ("gan_checkpoint_missing", "gan_checkpoint_invalid"):
             reason = error.params.get("reason", error.params.get("path"))
-            return refusal(t("gan_unavailable", language, reason=reason), language)
+            return user_error(t("gan_unavailable", language, reason=reason), language)
         if error.key == "plan_text_mismatch":
-            return refusal(t("plan_stale", language, index=error.params["index"]), language)
+            return user_error(t("plan_stale", language, index=error.params["index"]), language)
         if error.key == "plan_length_mismatch":
-            return refusal(t("plan_stale_count", language), language)
+            return user_error(t("plan_stale_count", language), language)
         if error.key in ("plan_bad_emotion", "plan_bad_intensity"):
-            return refusal(t(f"table_{error.key[5:]}", language, row=error.params["row"], value=error.params["value"]),
+            return user_error(t(f"table_{error.key[5:]}", language, row=error.params["row"], value=error.params["value"]),
                            language)
         if error.key in ("profile_invalid", "profile_missing"):
-            return refusal(t("profile_broken", language), language)
-        return refusal(error.message(language), language)
+            return user_error(t("profile_broken", language), language)
+        return user_error(error.message(language), language)
 
     # Gradio's own copies of uploads and outputs go after the same time as the job folders.
     keep_seconds = int(config.keep_hours * 3600)
@@ -428,7 +427,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                 normalize_button = label(gr.Button(TEXT["normalize"]["zh"]), "normalize")
                 normalized = label(gr.Textbox(lines=4, label=TEXT["normalized"]["zh"], interactive=False), "normalized")
             with gr.Column(scale=2):
-                source = label(gr.Radio(choices=[(SOURCE_NAMES[key]["zh"], key) for key in SOURCES], value="default",
+                source = label(gr.Radio(choices=_choices(SOURCE_NAMES, "zh"), value="default",
                                         label=TEXT["avatar_source"]["zh"]), "avatar_source")
                 # A file input, not gr.Image: a non-image upload then reaches our loader and its translated message.
                 upload = label(gr.File(file_types=["image"], type="filepath", label=TEXT["upload"]["zh"]), "upload")
@@ -439,7 +438,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                 preset = label(gr.Dropdown(choices=list(PRESETS), value=DEFAULT_PRESET, label=TEXT["preset"]["zh"]), "preset")
                 refiner = label(gr.Radio(choices=list(REFINERS), value=_default_refiner(), label=TEXT["refiner"]["zh"]),
                                 "refiner")
-                layout = label(gr.Dropdown(choices=_layout_choices("zh"), value="full", label=TEXT["layout"]["zh"]),
+                layout = label(gr.Dropdown(choices=_choices(LAYOUT_NAMES, "zh"), value="full", label=TEXT["layout"]["zh"]),
                                "layout")
                 headline = label(gr.Textbox(value="", label=TEXT["headline"]["zh"], max_lines=1), "headline")
         plan_button = label(gr.Button(TEXT["make_plan"]["zh"]), "make_plan")
@@ -461,7 +460,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
             with gr.Row():
                 clip_a = label(gr.Video(label="A", interactive=False), "clip_a")
                 clip_b = label(gr.Video(label="B", interactive=False), "clip_b")
-            prefer = label(gr.Radio(choices=_preference_choices("zh"), value=None, label=TEXT["prefer"]["zh"]), "prefer")
+            prefer = label(gr.Radio(choices=_choices(PREFERENCE_NAMES, "zh"), value=None, label=TEXT["prefer"]["zh"]), "prefer")
             prefer_button = label(gr.Button(TEXT["submit_preference"]["zh"]), "submit_preference")
             export_button = label(gr.Button(TEXT["export"]["zh"]), "export")
             export_file = label(gr.File(interactive=False, label=TEXT["export_file"]["zh"]), "export_file")
@@ -484,11 +483,11 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                     updates.append(gr.update(value=t(key, choice)))
                 elif component is source:
                     updates.append(gr.update(label=t(key, choice),
-                                             choices=[(SOURCE_NAMES[name][choice], name) for name in SOURCES]))
+                                             choices=_choices(SOURCE_NAMES, choice)))
                 elif component is layout:
-                    updates.append(gr.update(label=t(key, choice), choices=_layout_choices(choice)))
+                    updates.append(gr.update(label=t(key, choice), choices=_choices(LAYOUT_NAMES, choice)))
                 elif component is prefer:
-                    updates.append(gr.update(label=t(key, choice), choices=_preference_choices(choice)))
+                    updates.append(gr.update(label=t(key, choice), choices=_choices(PREFERENCE_NAMES, choice)))
                 elif component is plan:
                     # The headers travel with the table's value, so the rows are sent back under new ones.
                     rows = [[row[0], _emotion_name(row[1], choice), *row[2:]] for row in _table(table) or []]
@@ -518,7 +517,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                         return None
                     size = Path(path).stat().st_size / 2**20
                     if size > config.max_upload_mb:
-                        raise refusal(t("upload_too_large", lang, size=size, limit=config.max_upload_mb), lang)
+                        raise user_error(t("upload_too_large", lang, size=size, limit=config.max_upload_mb), lang)
                     return landmark_preview(Path(path))
                 if choice == "profile":
                     if not name:
@@ -529,7 +528,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
                 return landmark_preview(None)
             except AvatarError as error:
                 if error.key == "no_face":
-                    raise refusal(t("no_face_help", lang), lang) from None
+                    raise user_error(t("no_face_help", lang), lang) from None
                 raise failure(error, lang) from None
 
         def on_plan(text: str, style: str, lang: str):
@@ -555,9 +554,9 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         def on_score(clip: dict | None, value: float, lang: str, request: gr.Request):
             sid = session_id(request)
             if not clip:
-                raise refusal(t("need_render", lang), lang)
+                raise user_error(t("need_render", lang), lang)
             if value is None or float(value) != int(value):
-                raise refusal(t("whole_score", lang), lang)
+                raise user_error(t("whole_score", lang), lang)
             number = store.add(Rating(kind="score", clip=clip["video"], score=int(value), rater=sid,
                                       frame_start=0, frame_end=clip["frames"] - 1, settings=clip["settings"],
                                       checkpoint_sha256=clip["checkpoint"]))
@@ -577,7 +576,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
         def on_prefer(pair, choice: str | None, lang: str, request: gr.Request):
             sid = session_id(request)
             if not pair:
-                raise refusal(t("need_ab", lang), lang)
+                raise user_error(t("need_ab", lang), lang)
             try:
                 number = store.add(Rating(kind="preference", clip=pair[0]["video"], other_clip=pair[1]["video"],
                                           preferred=choice, rater=sid, frame_start=0,
@@ -608,7 +607,7 @@ def build_app(config: StudioConfig) -> gr.Blocks:
             while True:
                 event = events.get()
                 if event[0] == "error":
-                    raise refusal(event[1], lang)
+                    raise user_error(event[1], lang)
                 if event[0] == "done":
                     path, manifest = event[1]
                     head_scores = manifest["realism_head"]
@@ -656,10 +655,10 @@ def build_app(config: StudioConfig) -> gr.Blocks:
     return app
 
 
-def refusal(message: str, language: str) -> gr.Error:
+def user_error(message: str, language: str) -> gr.Error:
     """Return an error for the user's screen, titled in their language.
 
-    The server logs it in one line: printing a traceback for a refused input would bury real failures.
+    The server logs it in one line, because a traceback for every rejected input would bury real failures.
     """
     logger.info("user error: %s", message)
     return gr.Error(message, title=t("error_title", language), print_exception=False)
@@ -669,12 +668,9 @@ def _preview_size(layout: str | None) -> int:
     return PREVIEW_SIZE if layout in (None, "", "full") else LAYOUT_PREVIEW_SIZE
 
 
-def _layout_choices(language: str) -> list[tuple[str, str]]:
-    return [(names[language], key) for key, names in LAYOUT_NAMES.items()]
-
-
-def _preference_choices(language: str) -> list[tuple[str, str]]:
-    return [(names[language], key) for key, names in PREFERENCE_NAMES.items()]
+def _choices(names: dict[str, dict[str, str]], language: str) -> list[tuple[str, str]]:
+    """Return (shown name, value) pairs for a radio or dropdown, in `language`."""
+    return [(shown[language], key) for key, shown in names.items()]
 
 
 def _table(rows) -> list[list] | None:

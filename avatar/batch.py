@@ -41,11 +41,14 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from avatar.errors import AvatarError
 from avatar.fileio import write_text_atomic
 from avatar.i18n import translate
+
+if TYPE_CHECKING:
+    from avatar.layout import Layout
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +110,7 @@ class BatchItem:
     headline: str | None = None
     ticker: str | None = None
     seed: int = 0
+    layout_files: tuple[Path, ...] = ()  # a layout template and the images it names
 
     def settings(self, options: BatchOptions):
         """Return the RenderSettings of this item."""
@@ -123,9 +127,8 @@ class BatchItem:
 
         settings = self.settings(options)
         inputs = {name: _file_stamp(getattr(self, name)) for name in ("portrait", "background")}
-        if self.layout is not None and self.layout.lower().endswith(".json"):
-            # An edited template, or an image it names, makes the output stale like an edited script.
-            inputs["layout"] = [_file_stamp(path) for path in _template_files(self.layout)]
+        # An edited template, or an image it names, makes the output stale like an edited script.
+        inputs["layout"] = [_file_stamp(path) for path in self.layout_files]
         described = {"version": __version__, "script": self.script, "settings": _jsonable(asdict(settings)),
                      "inputs": inputs}
         return hashlib.sha256(json.dumps(described, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
@@ -174,6 +177,9 @@ def read_manifest(manifest: Path, outdir: Path, allowed_roots: tuple[Path, ...] 
     base = manifest.resolve().parent
     outdir = outdir.resolve()
     roots = (base, outdir, *(root.resolve() for root in allowed_roots))
+    from voice.synthesize import list_voices
+
+    voices = tuple(info.id for info in list_voices())
     items: list[BatchItem] = []
     rejected: list[ItemStatus] = []
     first_row_of_id: dict[str, int] = {}
@@ -182,7 +188,7 @@ def read_manifest(manifest: Path, outdir: Path, allowed_roots: tuple[Path, ...] 
         try:
             if isinstance(row, AvatarError):
                 raise row
-            item = _parse_row(number, row, base, outdir, roots)
+            item = _parse_row(number, row, base, outdir, roots, voices)
             if item.id.casefold() in first_row_of_id:
                 raise AvatarError("batch_duplicate_id", row=number, value=item.id,
                                   first=first_row_of_id[item.id.casefold()])
@@ -263,7 +269,8 @@ def _check_columns(manifest: Path, names: list[str], row: int | None = None) -> 
         raise AvatarError("batch_repeated_columns", path=str(manifest), columns=", ".join(repeated))
 
 
-def _parse_row(number: int, row: dict, base: Path, outdir: Path, roots: tuple[Path, ...]) -> BatchItem:
+def _parse_row(number: int, row: dict, base: Path, outdir: Path, roots: tuple[Path, ...],
+               voices: tuple[str, ...]) -> BatchItem:
     from avatar.pipeline import check_seed
     from emotion.arc import PRESETS
 
@@ -314,15 +321,19 @@ def _parse_row(number: int, row: dict, base: Path, outdir: Path, roots: tuple[Pa
         raise AvatarError("batch_portrait_and_avatar", row=number)
 
     layout = text("layout")
+    layout_files: tuple[Path, ...] = ()
     if layout is not None and layout.lower().endswith(".json"):
         layout = str(input_path("layout"))
-        for image in _template_files(layout)[1:]:
-            inside_roots("layout", str(image), image)
     if layout is not None or text("headline") or text("ticker"):
         from avatar.layout import load_layout
 
         # A misspelt layout or a headline for a layout without a lower third fails now, not mid-batch.
-        load_layout(layout or "full").check_text(text("headline"), text("ticker"))
+        loaded = load_layout(layout or "full")
+        loaded.check_text(text("headline"), text("ticker"))
+        if layout is not None and layout.lower().endswith(".json"):
+            layout_files = _template_files(loaded)
+            for image in layout_files[1:]:
+                inside_roots("layout", str(image), image)
     background = text("background")
     if background is not None and background.lower() != "portrait":
         from avatar.compose import Background
@@ -331,12 +342,8 @@ def _parse_row(number: int, row: dict, base: Path, outdir: Path, roots: tuple[Pa
             background = str(input_path("background"))
         Background.parse(background)  # a bad colour or an unreadable image fails now
     voice = text("voice")
-    if voice is not None:
-        from voice.synthesize import list_voices
-
-        voices = [info.id for info in list_voices()]
-        if voice not in voices:
-            raise AvatarError("batch_bad_value", row=number, column="voice", value=voice, reason=", ".join(voices))
+    if voice is not None and voice not in voices:
+        raise AvatarError("batch_bad_value", row=number, column="voice", value=voice, reason=", ".join(voices))
 
     output_value = text("output") or f"{identifier}.mp4"
     if _UNSAFE_OUTPUT.search(output_value):
@@ -370,7 +377,7 @@ def _parse_row(number: int, row: dict, base: Path, outdir: Path, roots: tuple[Pa
     return BatchItem(row=number, id=identifier, script=script, output=output, script_file=script_file,
                      portrait=portrait, avatar=avatar, preset=preset, layout=layout,
                      language=language, background=background, headline=text("headline"), ticker=text("ticker"),
-                     seed=seed, voice=voice)
+                     seed=seed, voice=voice, layout_files=layout_files)
 
 
 # ---- 2. Resuming
@@ -414,9 +421,10 @@ def verify_output(item: BatchItem, fingerprint: str) -> str | None:
 
 
 def render_item(item: BatchItem, options: BatchOptions, fingerprint: str) -> ItemStatus:
-    """Render one item and return its status; never raises for a failed render.
+    """Render one item and return its status, "failed" with the reason when the render fails.
 
-    `fingerprint` is computed by the caller, where the inputs were checked, and recorded in the timeline.
+    `fingerprint` comes from the caller, where the inputs were checked, and goes into the timeline.
+    Only an interrupt (KeyboardInterrupt) propagates.
     """
     from avatar.pipeline import render_script
 
@@ -427,6 +435,7 @@ def render_item(item: BatchItem, options: BatchOptions, fingerprint: str) -> Ite
         result = render_script(item.script, item.output, item.settings(options), script_path=item.script_file,
                                timeline_extra={"batch_id": item.id, "batch_fingerprint": fingerprint})
     except AvatarError as error:
+        logger.warning("item %s (row %d) failed: %s", item.id, item.row, error)
         status.key, status.reason = error.key, error.message(options.language)
     except Exception as error:  # noqa: BLE001 - one item's crash is recorded and the batch goes on
         logger.error("item %s crashed:\n%s", item.id, traceback.format_exc())
@@ -699,17 +708,14 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _template_files(template: str | Path) -> list[Path]:
-    """Return a layout template file and the images it names (backdrop, logo)."""
-    from avatar.layout import load_layout
-
-    layout = load_layout(template)
+def _template_files(layout: Layout) -> tuple[Path, ...]:
+    """Return a loaded layout's template file and the images it names (backdrop, logo)."""
     files = [layout.path]
     if layout.background is not None and layout.background.path is not None:
         files.append(layout.background.path)
     if layout.logo is not None:
         files.append(layout.logo.image)
-    return files
+    return tuple(files)
 
 
 def _file_stamp(path: Path | str | None) -> list | None:

@@ -252,28 +252,24 @@ def _parse_global_metadata(header: str) -> dict[str, str]:
 
 def count_video_frames(path: str | os.PathLike[str]) -> int:
     """Return the number of frames of the first video stream, counted by decoding it."""
-    result = subprocess.run(
-        [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-hide_banner",
-            "-nostdin",
-            "-i",
-            str(path),
-            "-map",
-            "0:v:0",
-            "-f",
-            "null",
-            "-",
-        ],  # fmt: skip
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        check=False,
-    )
-    output = result.stderr.decode("utf-8", "replace")
+    returncode, output = _read_stream(path, "v")
     counts = _FRAME_COUNT_PATTERN.findall(output)
-    if result.returncode != 0 or not counts:
+    if returncode != 0 or not counts:
         raise AvatarError("file_unreadable", path=str(path), reason=_last_line(output))
     return int(counts[-1])
+
+
+def _read_stream(path: str | os.PathLike[str], kind: str, *codec: str) -> tuple[int, str]:
+    """Pass the first `kind` ("v" or "a") stream through ffmpeg to nowhere; return its exit code and log.
+
+    `codec` ("-c", "copy") reads packets without decoding them. Without it the stream is decoded.
+    """
+    result = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", f"0:{kind}:0",
+         *codec, "-f", "null", "-"],
+        stdin=subprocess.DEVNULL, capture_output=True, check=False,
+    )
+    return result.returncode, result.stderr.decode("utf-8", "replace")
 
 
 def stream_packets(path: str | os.PathLike[str], kind: str) -> tuple[int | None, float]:
@@ -286,16 +282,11 @@ def stream_packets(path: str | os.PathLike[str], kind: str) -> tuple[int | None,
         AvatarError: the file cannot be read, or its data ends before the header says
             (ffmpeg reports a "partial file").
     """
-    result = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", f"0:{kind}:0",
-         "-c", "copy", "-f", "null", "-"],
-        stdin=subprocess.DEVNULL, capture_output=True, check=False,
-    )
-    output = result.stderr.decode("utf-8", "replace")
+    returncode, output = _read_stream(path, kind, "-c", "copy")
     times = _TIME_PATTERN.findall(output)
     if "partial file" in output:
         raise AvatarError("file_unreadable", path=str(path), reason="the file ends before its last packet")
-    if result.returncode != 0 or not times:
+    if returncode != 0 or not times:
         raise AvatarError("file_unreadable", path=str(path), reason=_last_line(output))
     hours, minutes, seconds = times[-1]
     counts = _FRAME_COUNT_PATTERN.findall(output) if kind == "v" else []

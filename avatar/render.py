@@ -123,31 +123,24 @@ class Renderer:
         image: RGB uint8 (H, W, 3); alpha: person mask uint8 (H, W), 255 = person.
         """
         # The GAN runs in this thread too. Refining frame i in a second thread while this one
-        # warped frame i + 1 was measured 1.2x slower on 2 cores: torch's own threads and the
-        # warp then compete for the same cores.
+        # warped frame i + 1 was measured 1.2x slower on 2 cores, because torch's own threads
+        # and the warp then compete for the same cores.
         for index in range(performance.num_frames):
             frame = self.render(performance, index)
             yield frame.image, frame.alpha
 
     def render(self, performance: Performance, index: int) -> RenderedFrame:
         """Render frame `index` of the performance."""
-        frame, landmarks = self._warp_frame(performance, index)
-        if self.refiner is not None:
-            self._refine(frame, landmarks, performance, index)
-        return frame
-
-    def _warp_frame(self, performance: Performance, index: int) -> tuple[RenderedFrame, np.ndarray]:
-        """Steps 1-3 for frame `index`; return the frame and its target landmarks (N, 2)."""
         # 1. Move the landmarks and the head ring.
         landmarks = self.rig.pose(performance, index)  # (N, 2)
         rotation, shift = self.rig.head_transform(performance, index)
         ring = self.rig.apply_head(self._head_ring, rotation, shift)
-        return self._render_points(landmarks, ring), landmarks
+        frame = self._render_points(landmarks, ring)
 
-    def _refine(self, frame: RenderedFrame, landmarks: np.ndarray, performance: Performance, index: int) -> None:
-        # 4. The GAN refines the face in place: mouth interior and expression shading.
-        assert self.refiner is not None
-        self.refiner.refine(frame.image, landmarks, int(performance.emotion[index]), float(performance.intensity[index]))
+        # 4. The GAN refines the face: mouth interior and expression shading.
+        if self.refiner is not None:
+            self.refiner.refine(frame.image, landmarks, int(performance.emotion[index]), float(performance.intensity[index]))
+        return frame
 
     def warp_to(self, landmarks: np.ndarray) -> RenderedFrame:
         """Warp the portrait so that its landmarks land on `landmarks` (N, 2+), output pixels.
