@@ -115,9 +115,9 @@ class RatingStore:
             raise AvatarError("ratings_unusable", path=str(self.path), reason=error.strerror or str(error)) from None
 
     def _create(self) -> None:
-        # Two connections opening a new file at once race to switch it to WAL. SQLite answers
-        # the loser with SQLITE_BUSY at once, without waiting on busy_timeout (it would
-        # otherwise deadlock), so the switch is retried here until the timeout.
+        # Two connections opening a new file at once race to switch it to WAL. SQLite can return
+        # SQLITE_BUSY to the loser at once, without waiting on busy_timeout (6 of 200 tries with
+        # 4 threads here), so the switch is retried until the timeout.
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         while True:
             try:

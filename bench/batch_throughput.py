@@ -2,7 +2,7 @@
 
 Each configuration renders every item of a fresh manifest (short Chinese news scripts from
 THUCNews) into an empty folder. The configurations alternate run by run, so machine noise hits
-them alike; the table gives the median items per minute and the ratio to 1 worker. Memory
+them alike. The table gives the median items per minute and the ratio to 1 worker. Memory
 against script length is measured by bench/long_script.py and bench/render_speed.py.
 
     .venv/bin/python -m bench.batch_throughput [--items 6] [--runs 2] [--size 512] [--record]

@@ -55,6 +55,7 @@ def test_csv_rows_checked_and_named_by_row(tmp_path, english_messages):
     layouts = _write(tmp_path / "layouts.csv", "id,script,layout,headline\nb1,Hi.,nws,\nb2,Hi.,full,Title\n"
                      "b3,Hi.,news,Title\n")
     _write(tmp_path.parent / "outside.txt", "x")
+
     items, rejected = read_manifest(manifest, tmp_path / "out")
     assert [item.id for item in items] == ["a1", "a2"]
     assert items[0].script == "大家好。"
@@ -64,11 +65,13 @@ def test_csv_rows_checked_and_named_by_row(tmp_path, english_messages):
                                   7: "batch_script_choice", 8: "batch_input_missing", 9: "batch_output_outside",
                                   10: "batch_bad_id", 11: "batch_bad_value"}
     assert all(f"Row {row}" in status.reason for row, status in zip(_reasons(rejected), rejected, strict=True))
+
     # A layout that does not exist, or a headline for a layout without a lower third.
     layout_items, layout_rejected = read_manifest(layouts, tmp_path / "out")
     assert [item.id for item in layout_items] == ["b3"]
     assert _reasons(layout_rejected) == {2: "layout_unknown", 3: "layout_no_element"}
     assert layout_rejected[0].reason.startswith("Row 2: ")
+
     # Seeds come from the ids, so they are the same on every run and machine.
     again, _ = read_manifest(manifest, tmp_path / "out")
     assert [item.seed for item in again] == [item.seed for item in items]

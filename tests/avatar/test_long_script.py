@@ -1,6 +1,6 @@
 """A long Chinese article: audio and video stay in sync from the first sentence to the last.
 
-The 5-minute render with its memory and speed is in bench/long_script.py; this test renders
+The 5-minute render with its memory and speed is in bench/long_script.py. This test renders
 about 100 seconds at a small size, so that it fits the suite's time.
 """
 

@@ -42,7 +42,7 @@ def test_chinese_plan_names_emotions_in_chinese_and_renders(studio):
 
 @pytest.mark.parametrize(("cell", "value", "expected"), [(1, "狂喜", "第 1 行的情绪 “狂喜”"),
                                                           (2, "strong", "第 1 行的强度 “strong”")])
-def test_bad_plan_cell_names_table_row_without_server_traceback(studio, capfd, cell, value, expected):
+def test_bad_plan_cell_names_row(studio, capfd, cell, value, expected):
     row = ["Hello there.", "happy", 0.5]
     row[cell] = value
     table = {"headers": ["文本", "情绪", "强度"], "data": [row], "metadata": None}
@@ -206,7 +206,7 @@ def test_portrait_without_face_gets_guidance(studio, tmp_path):
 def test_oversized_upload_gets_studio_message(studio, tmp_path):
     from gradio_client import handle_file
 
-    # Over the studio's limit but under Gradio's hard cap, so the studio's own message answers.
+    # Over the studio's limit but under Gradio's hard cap, so the studio's own message is shown.
     big = tmp_path / "huge.png"
     big.write_bytes(b"\x89PNG" + bytes((studio.max_upload_mb + 1) * 2**20))
     with pytest.raises(Exception) as caught:
